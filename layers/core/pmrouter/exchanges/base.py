@@ -1,0 +1,228 @@
+"""The one interface every venue adapter implements, and the venue-neutral types it speaks.
+
+Adapters translate a venue's own wire format into these types (prices 0..1, sizes in contracts,
+books best-first, times as aware UTC datetimes). Everything above the adapters (routes, catalog,
+pricing) sees only these types and never a venue payload.
+"""
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Sequence
+
+Interval = Literal["1m", "1h", "6h", "1d", "1w", "max"]
+Side = Literal["buy", "sell"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a venue can do through pmrouter, in the contract's `CapabilityMap` vocabulary.
+
+    `GET /exchanges` serialises this as-is and the API answers 501 for any operation whose flag is
+    False, so the flags are the single source of truth for both.
+    """
+
+    fetch_markets: bool = False
+    create_order: bool = False
+    cancel_order: bool = False
+    fetch_positions: bool = False
+    fetch_balance: bool = False
+    fetch_orderbook: bool = False
+    fetch_price_history: bool = False
+    fetch_trades: bool = False
+    fetch_events: bool = False
+    fetch_user_activity: bool = False
+    refresh_balance: bool = False
+    websocket: bool = False
+    fetch_orderbook_history: bool = False
+    fetch_fills: bool = False
+    fetch_order_history: bool = False
+    watch_address: bool = False
+
+    def as_dict(self) -> dict[str, bool]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class FeeModel:
+    """How a venue charges a taker, for pre-trade estimates (never for settlement).
+
+    kind:
+      - "none": no trading fee.
+      - "linear": fee = rate * notional (rate as a fraction, e.g. 0.03 for 300 bps).
+      - "quadratic": fee = rate * contracts * p * (1 - p), optionally raised to `exponent`
+        on the p(1-p) term (Kalshi's 0.07 * C * P * (1-P); Polymarket's fd {r, e}).
+      - "lookup_table": a stepped table; not used by the five venues today.
+    round_up_to: if set, the per-order fee is rounded up to this increment (Kalshi: 0.01 USD).
+    """
+
+    kind: Literal["none", "linear", "quadratic", "lookup_table"]
+    rate: float = 0.0
+    exponent: float = 1.0
+    round_up_to: float | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class VenueOutcome:
+    name: str  # canonical label as the venue shows it, e.g. "Yes", "No", "Trump"
+    token_id: str | None = None  # venue token/asset id for token venues; None for Kalshi
+    price: float | None = None  # last/mid price 0..1 when the listing carries one
+
+
+@dataclass
+class VenueMarket:
+    """A market as the catalog stores it and `/markets` returns it (the contract's `Market`)."""
+
+    exchange: str
+    exchange_market_id: str
+    question: str
+    outcomes: list[VenueOutcome]
+    status: str  # active | closed | resolved | archived
+    market_type: str  # binary | categorical
+    exchange_group_id: str = ""  # venue event/group id; "" when the venue has none
+    group_title: str = ""
+    volume_total: float = 0.0
+    volume_24h: float | None = None
+    liquidity: float | None = None
+    open_interest: float | None = None
+    best_bid: float | None = None
+    best_ask: float | None = None
+    last_price: float | None = None
+    tick_size: float | None = None
+    min_order_size: float | None = None
+    slug: str | None = None
+    url: str | None = None
+    description: str | None = None
+    rules: str | None = None
+    condition_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    end_date: datetime | None = None
+    event_start_time: datetime | None = None
+    image_url: str | None = None
+    icon_url: str | None = None
+    # Venue facts an adapter needs later (neg_risk, series ticker, fee rate, ...). Never serialised.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parsec_id(self) -> str:
+        return f"{self.exchange}:{self.exchange_market_id}"
+
+    @property
+    def parsec_group_id(self) -> str:
+        return f"{self.exchange}:{self.exchange_group_id}" if self.exchange_group_id else ""
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    """A live book for one outcome. bids best-first (descending), asks best-first (ascending)."""
+
+    bids: list[tuple[float, float]]
+    asks: list[tuple[float, float]]
+    timestamp: datetime | None = None
+    tick_size: float | None = None
+    min_order_size: float | None = None
+    token_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Candle:
+    timestamp: datetime  # period start, UTC
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    open_interest: float | None = None
+
+
+@dataclass(frozen=True)
+class PublicTrade:
+    price: float  # price of the requested outcome, 0..1
+    size: float
+    timestamp: datetime
+    source_channel: str
+    id: str | None = None
+    side: str | None = None
+    aggressor_side: str | None = None
+    outcome: str | None = None
+    yes_price: float | None = None
+    no_price: float | None = None
+    tx_hash: str | None = None
+    taker_address: str | None = None
+
+
+@dataclass(frozen=True)
+class TradesPage:
+    trades: list[PublicTrade]
+    next_cursor: str | None = None  # venue cursor, already opaque to our callers
+
+
+class ExchangeAdapter(ABC):
+    """One venue. Market-data methods are async and raise `pmrouter.exchanges.errors.VenueError`s."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    fee_model: ClassVar[FeeModel]
+
+    @abstractmethod
+    async def list_markets(self) -> list[VenueMarket]:
+        """Every listed market the venue publishes (all pages), for the catalog sync."""
+
+    @abstractmethod
+    async def get_market(self, market_id: str) -> VenueMarket:
+        """One market by its venue-native id; raises MarketNotFound."""
+
+    @abstractmethod
+    async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:
+        """The live book of `outcome`, best-first on both sides, at most `depth` levels a side."""
+
+    async def get_price_history(
+        self, market: VenueMarket, outcome: VenueOutcome, interval: Interval, start: int, end: int
+    ) -> list[Candle]:
+        """Candles with period start in [start, end] (Unix seconds), ascending."""
+        raise NotImplementedError
+
+    async def get_trades(
+        self,
+        market: VenueMarket,
+        outcome: VenueOutcome,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        cursor: str | None,
+    ) -> TradesPage:
+        """Public trades, newest first."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:  # pragma: no cover - adapters holding clients override
+        return None
+
+
+def resolve_outcome(market: VenueMarket, selector: str | None) -> VenueOutcome:
+    """The contract's outcome selector: case-insensitive label, or a numeric index.
+
+    Binary markets default to "yes"; categorical markets require a selector.
+    Raises ValueError with a message meant for the API user.
+    """
+    outcomes: Sequence[VenueOutcome] = market.outcomes
+    if selector is None or selector == "":
+        if market.market_type == "binary":
+            selector = "yes"
+        else:
+            names = ", ".join(o.name for o in outcomes)
+            raise ValueError(f"outcome is required for categorical market {market.parsec_id}; one of: {names}")
+    wanted = selector.strip().lower()
+    for o in outcomes:
+        if o.name.lower() == wanted:
+            return o
+    if wanted.isdigit():
+        idx = int(wanted)
+        if 0 <= idx < len(outcomes):
+            return outcomes[idx]
+    names = ", ".join(o.name for o in outcomes)
+    raise ValueError(f"unknown outcome {selector!r} for {market.parsec_id}; one of: {names} (or an index 0..{len(outcomes) - 1})")

@@ -1,0 +1,46 @@
+"""Venue failures, in venue-neutral terms. The API layer maps each to a contract status code."""
+from __future__ import annotations
+
+
+class VenueError(Exception):
+    """Base class. `retryable` says whether sending the same request again may succeed."""
+
+    retryable = False
+
+    def __init__(self, exchange: str, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.exchange = exchange
+        self.message = message
+        self.status = status  # the venue's HTTP status, when there was one
+
+
+class MarketNotFound(VenueError):
+    """The venue does not know this market (or this outcome's token)."""
+
+
+class VenueBadRequest(VenueError):
+    """The venue rejected our parameters; the message names what it disliked."""
+
+
+class VenueAuthError(VenueError):
+    """Credentials missing, wrong or expired at the venue."""
+
+
+class VenueRateLimited(VenueError):
+    retryable = True
+
+    def __init__(self, exchange: str, message: str, *, status: int | None = 429, retry_after: float | None = None):
+        super().__init__(exchange, message, status=status)
+        self.retry_after = retry_after
+
+
+class VenueUnavailable(VenueError):
+    """Outage, 5xx, timeout or connection failure."""
+
+    retryable = True
+
+
+class VenueProtocolError(VenueError):
+    """The venue answered something we could not parse: a contract break on their side."""
+
+    retryable = True

@@ -1,0 +1,72 @@
+"""Configuration from environment variables, read once per process.
+
+Every venue base URL is configurable so a deployment can point at the real venues (the defaults),
+a venue's demo environment, or the sandbox. AWS endpoints follow boto3's own `AWS_ENDPOINT_URL`.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, fields
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    polymarket_clob_url: str
+    polymarket_gamma_url: str
+    polymarket_data_url: str
+    kalshi_url: str
+    limitless_url: str
+    opinion_url: str
+    predictfun_url: str
+
+    accounts_table: str
+    api_keys_table: str
+    catalog_table: str
+
+    platform_secret_id: str  # Secrets Manager secret (JSON) holding platform secrets
+    region: str
+    stage: str
+    catalog_refresh_seconds: float
+    api_key_cache_seconds: float
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            polymarket_clob_url=_env("PMROUTER_POLYMARKET_CLOB_URL", "https://clob.polymarket.com"),
+            polymarket_gamma_url=_env("PMROUTER_POLYMARKET_GAMMA_URL", "https://gamma-api.polymarket.com"),
+            polymarket_data_url=_env("PMROUTER_POLYMARKET_DATA_URL", "https://data-api.polymarket.com"),
+            kalshi_url=_env("PMROUTER_KALSHI_URL", "https://external-api.kalshi.com/trade-api/v2"),
+            limitless_url=_env("PMROUTER_LIMITLESS_URL", "https://api.limitless.exchange"),
+            opinion_url=_env("PMROUTER_OPINION_URL", "https://proxy.opinion.trade:8443"),
+            predictfun_url=_env("PMROUTER_PREDICTFUN_URL", "https://api.predict.fun"),
+            accounts_table=_env("PMROUTER_ACCOUNTS_TABLE", "pmrouter-accounts"),
+            api_keys_table=_env("PMROUTER_API_KEYS_TABLE", "pmrouter-api-keys"),
+            catalog_table=_env("PMROUTER_CATALOG_TABLE", "pmrouter-catalog"),
+            platform_secret_id=_env("PMROUTER_PLATFORM_SECRET_ID", "pmrouter/platform"),
+            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
+            stage=_env("PMROUTER_STAGE", "local"),
+            catalog_refresh_seconds=float(_env("PMROUTER_CATALOG_REFRESH_SECONDS", "30")),
+            api_key_cache_seconds=float(_env("PMROUTER_API_KEY_CACHE_SECONDS", "30")),
+            log_level=_env("PMROUTER_LOG_LEVEL", "INFO"),
+        )
+
+    def redacted(self) -> dict[str, object]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reload_settings() -> Settings:
+    """For tests and the local runner, which set the environment after import."""
+    get_settings.cache_clear()
+    return get_settings()
