@@ -1,0 +1,44 @@
+"""boto3 handles, created once per process. Locally and in tests `AWS_ENDPOINT_URL` points boto3 at
+moto's server; deployed, boto3 finds the real endpoints. There is no other storage backend."""
+from __future__ import annotations
+
+import functools
+import threading
+
+import boto3
+from botocore.config import Config
+
+from ..settings import get_settings
+
+_lock = threading.Lock()
+_BOTO_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=10,
+                      max_pool_connections=50)
+
+
+@functools.lru_cache(maxsize=None)
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(region_name=get_settings().region)
+
+
+@functools.lru_cache(maxsize=None)
+def client(service: str):
+    with _lock:  # boto3 client creation is not thread-safe
+        return _session().client(service, config=_BOTO_CONFIG)
+
+
+@functools.lru_cache(maxsize=None)
+def resource(service: str):
+    with _lock:
+        return _session().resource(service, config=_BOTO_CONFIG)
+
+
+def table(name: str):
+    """A DynamoDB Table resource by its (already resolved) table name."""
+    return resource("dynamodb").Table(name)
+
+
+def reset() -> None:
+    """Forget cached handles (tests switch endpoints between stacks)."""
+    client.cache_clear()
+    resource.cache_clear()
+    _session.cache_clear()
