@@ -24,6 +24,10 @@ class Settings:
     limitless_url: str
     opinion_url: str
     predictfun_url: str
+    # Venue API keys for market data (Opinion's `apikey`, Predict.fun's `x-api-key`). Platform secrets:
+    # deployed, they are loaded from Secrets Manager into these variables at cold start.
+    opinion_api_key: str
+    predictfun_api_key: str
 
     accounts_table: str
     api_keys_table: str
@@ -46,6 +50,8 @@ class Settings:
             limitless_url=_env("PMROUTER_LIMITLESS_URL", "https://api.limitless.exchange"),
             opinion_url=_env("PMROUTER_OPINION_URL", "https://proxy.opinion.trade:8443"),
             predictfun_url=_env("PMROUTER_PREDICTFUN_URL", "https://api.predict.fun"),
+            opinion_api_key=_env("PMROUTER_OPINION_API_KEY", ""),
+            predictfun_api_key=_env("PMROUTER_PREDICTFUN_API_KEY", ""),
             accounts_table=_env("PMROUTER_ACCOUNTS_TABLE", "pmrouter-accounts"),
             api_keys_table=_env("PMROUTER_API_KEYS_TABLE", "pmrouter-api-keys"),
             catalog_table=_env("PMROUTER_CATALOG_TABLE", "pmrouter-catalog"),
@@ -58,7 +64,8 @@ class Settings:
         )
 
     def redacted(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: ("***" if f.name.endswith("_key") and getattr(self, f.name) else getattr(self, f.name))
+                for f in fields(self)}
 
 
 @functools.lru_cache(maxsize=1)
