@@ -1,0 +1,1 @@
+"""FastAPI pieces every endpoint group shares: app factory, auth dependency, error mapping."""

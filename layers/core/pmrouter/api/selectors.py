@@ -1,0 +1,128 @@
+"""Query-parameter rules shared by the market-data routes: the market selector (`parsec_id` or
+`exchange`+`market_id`), CSV lists, limits and cursors. Each failure names the parameter to fix."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from ..exchanges.base import ExchangeAdapter, VenueMarket, VenueOutcome, resolve_outcome
+from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange, get_adapter
+from .errors import ApiError, BadRequest, MissingParameter, ValidationFailed, unknown_exchange
+
+
+def adapter_for(exchange: str) -> ExchangeAdapter:
+    try:
+        return get_adapter(exchange)
+    except UnknownExchange:
+        raise unknown_exchange(exchange) from None
+
+
+def split_parsec_id(parsec_id: str, param: str = "parsec_id") -> tuple[str, str]:
+    exchange, sep, native = parsec_id.strip().partition(":")
+    if not sep or not exchange or not native:
+        raise ValidationFailed([f"{param} must look like '{{exchange}}:{{market_id}}', got {parsec_id!r}"])
+    if exchange.lower() not in EXCHANGE_IDS:
+        raise unknown_exchange(exchange)
+    return exchange.lower(), native
+
+
+@dataclass(frozen=True)
+class MarketRef:
+    exchange: str
+    market_id: str
+
+    @property
+    def parsec_id(self) -> str:
+        return f"{self.exchange}:{self.market_id}"
+
+
+def market_ref(parsec_id: str | None, exchange: str | None, market_id: str | None,
+               market_param: str = "market_id") -> MarketRef:
+    if parsec_id and (exchange or market_id):
+        raise ValidationFailed([f"pass either parsec_id or exchange+{market_param}, not both"])
+    if parsec_id:
+        ex, native = split_parsec_id(parsec_id)
+        return MarketRef(ex, native)
+    if exchange and market_id:
+        ex = exchange.strip().lower()
+        if ex not in EXCHANGE_IDS:
+            raise unknown_exchange(exchange)
+        return MarketRef(ex, market_id.strip())
+    if exchange:
+        raise MissingParameter(f"{market_param} is required with exchange (or pass parsec_id)")
+    if market_id:
+        raise MissingParameter(f"exchange is required with {market_param} (or pass parsec_id)")
+    raise MissingParameter(f"a market selector is required: parsec_id, or exchange and {market_param}")
+
+
+async def load_market(ref: MarketRef) -> tuple[ExchangeAdapter, VenueMarket]:
+    adapter = adapter_for(ref.exchange)
+    market = await adapter.get_market(ref.market_id)
+    return adapter, market
+
+
+def pick_outcome(market: VenueMarket, outcome: str | None) -> VenueOutcome:
+    try:
+        return resolve_outcome(market, outcome)
+    except ValueError as exc:
+        raise ValidationFailed([f"outcome: {exc}"]) from None
+
+
+def csv_list(value: str | None) -> list[str]:
+    if value is None:
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def exchanges_param(value: str | None) -> list[str] | None:
+    names = csv_list(value)
+    if not names:
+        return None
+    bad = [n for n in names if n.lower() not in EXCHANGE_IDS]
+    if bad:
+        raise unknown_exchange(bad[0])
+    return [n.lower() for n in names]
+
+
+def clamp_limit(value: int | None, *, default: int, maximum: int, name: str = "limit") -> int:
+    """Contract: the server clamps `limit` to its maximum; zero or negative is an error."""
+    if value is None:
+        return default
+    if value < 1:
+        raise ValidationFailed([f"{name} must be at least 1, got {value}"])
+    return min(value, maximum)
+
+
+def offset_cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit():
+        raise ValidationFailed([f"cursor: not a cursor this endpoint issued ({cursor[:40]!r})"])
+    return int(cursor)
+
+
+def encode_cursor(payload: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError
+        return data
+    except (ValueError, TypeError):
+        raise ValidationFailed([f"cursor: not a cursor this endpoint issued ({cursor[:40]!r})"]) from None
+
+
+def not_supported(adapter: ExchangeAdapter, what: str) -> ApiError:
+    from .errors import NotSupported
+
+    return NotSupported(f"{adapter.name} does not support {what}")
+
+
+__all__ = ["BadRequest"]

@@ -1,0 +1,1 @@
+"""API keys, platform secrets, and (later) the credential resolver and KMS vault."""

@@ -1,0 +1,121 @@
+"""API keys: `pk_live_` + 32 random url-safe characters, shown once, stored only as
+HMAC-SHA256(pepper, key). The pepper is a platform secret, so a leaked table alone cannot be
+brute-forced offline. Lookups are by hash (a GetItem) and the hash is compared in constant time."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from boto3.dynamodb.conditions import Attr
+
+from ..settings import get_settings
+from ..store import dynamo
+from .platform_secrets import platform_secret
+
+KEY_PREFIX = "pk_live_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: resolved from the API key on every request."""
+
+    customer_id: str
+    account_type: str  # trader | builder
+    tier: str  # free | pro | scale
+    key_id: str  # first characters of the key, safe to log
+
+
+def new_api_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+def hash_key(key: str, pepper: str | None = None) -> str:
+    pepper = pepper if pepper is not None else platform_secret("api_key_pepper")
+    return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+def key_id(key: str) -> str:
+    return key[: len(KEY_PREFIX) + 6]
+
+
+def _table():
+    return dynamo.table(get_settings().api_keys_table)
+
+
+def store_key(key: str, customer_id: str, account_type: str, tier: str) -> str:
+    """Record a key for a customer. Conditional so a (vanishingly unlikely) hash collision never
+    overwrites someone else's key."""
+    digest = hash_key(key)
+    _table().put_item(
+        Item={
+            "key_hash": digest,
+            "key_id": key_id(key),
+            "customer_id": customer_id,
+            "account_type": account_type,
+            "tier": tier,
+            "status": "active",
+            "created_at": datetime.now(timezone.utc).isoformat(),
+        },
+        ConditionExpression=Attr("key_hash").not_exists(),
+    )
+    return digest
+
+
+def revoke_key(key_hash: str) -> None:
+    _table().update_item(Key={"key_hash": key_hash}, UpdateExpression="SET #s = :r",
+                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": "revoked"})
+
+
+class _KeyCache:
+    """A short-lived per-process cache of verified keys: one DynamoDB read per key per TTL instead
+    of one per request. Revocation therefore takes effect within the TTL (30 s by default)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, digest: str) -> tuple[bool, Principal | None]:
+        hit = self._items.get(digest)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, digest: str, principal: Principal | None, ttl: float) -> None:
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[digest] = (time.monotonic() + ttl, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _KeyCache()
+
+
+def authenticate(key: str | None) -> Principal | None:
+    """The principal for a presented key, or None when it is missing, unknown or revoked."""
+    if not key or not key.startswith(KEY_PREFIX) or len(key) > 128:
+        return None
+    digest = hash_key(key)
+    hit, principal = _cache.get(digest)
+    if hit:
+        return principal
+    item = _table().get_item(Key={"key_hash": digest}).get("Item")
+    principal = None
+    if item and item.get("status") == "active" and hmac.compare_digest(str(item["key_hash"]), digest):
+        principal = Principal(str(item["customer_id"]), str(item.get("account_type", "trader")),
+                              str(item.get("tier", "free")), str(item.get("key_id", "")))
+    # Unknown keys are cached briefly too, so a flood of bad keys does not become a flood of reads.
+    _cache.put(digest, principal, get_settings().api_key_cache_seconds if principal else 5.0)
+    return principal
+
+
+def clear_cache() -> None:
+    _cache.clear()

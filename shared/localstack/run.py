@@ -1,0 +1,48 @@
+"""`make run`: start the local stack and keep it up until Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+from .stack import LocalStack
+
+
+def main() -> int:
+    started = time.perf_counter()
+    stack = LocalStack(
+        api_port=int(os.environ.get("PMROUTER_PORT", "8000")),
+        sandbox_base_port=int(os.environ.get("PMROUTER_SANDBOX_PORT", "8101")),
+        dev_api_key=os.environ.get("PMROUTER_DEV_API_KEY") or None,
+        schedule_seconds=float(os.environ["PMROUTER_SCHEDULE_SECONDS"]) if os.environ.get("PMROUTER_SCHEDULE_SECONDS") else None,
+    )
+    stack.start()
+    took = time.perf_counter() - started
+    print(f"""
+pmrouter is running ({took:.1f} s)
+
+  API          {stack.url}/api/v1      (OpenAPI: {stack.url}/docs)
+  Demo API key {stack.api_key}
+  Account      {stack.customer_id} (builder, scale tier)
+  Embedded AWS {stack.aws.endpoint if stack.aws else '-'}
+""")
+    for name, url in stack.urls.items():
+        print(f"  sandbox {name:<17} {url}")
+    print(f"""
+Try:
+  curl -s -H 'X-API-Key: {stack.api_key}' '{stack.url}/api/v1/markets?search=bitcoin&limit=3'
+
+Ctrl-C stops everything.""", flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    done.wait()
+    print("\nstopping...", flush=True)
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

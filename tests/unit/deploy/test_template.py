@@ -1,0 +1,59 @@
+"""template.yaml is the deployment's truth: the routes it declares must be exactly the routes the
+functions serve, and the local stack builds its tables from it."""
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+
+from shared.localstack.aws import load_template, table_env_vars
+from shared.localstack.stack import function_names, load_function, schedules
+
+TEMPLATE = load_template()
+
+
+def _template_routes() -> dict[str, set[tuple[str, str]]]:
+    out: dict[str, set[tuple[str, str]]] = {}
+    for res in TEMPLATE["Resources"].values():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        fn = res["Properties"]["CodeUri"].split("/")[-1]
+        for event in res["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                props = event["Properties"]
+                out.setdefault(fn, set()).add((props["Method"].upper(), props["Path"]))
+    return out
+
+
+def _app_routes(fn: str) -> set[tuple[str, str]]:
+    module = load_function(fn)
+    app = getattr(module, "app", None)
+    if app is None:
+        return set()
+    routes = set()
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for method in route.methods:
+                routes.add((method, route.path_format))
+    return routes
+
+
+@pytest.mark.parametrize("fn", function_names())
+def test_routes_in_template_equal_routes_served(fn):
+    declared = _template_routes().get(fn, set())
+    served = _app_routes(fn)
+    assert declared == served, f"{fn}: only in template {declared - served}; only in app {served - declared}"
+
+
+def test_every_function_directory_is_in_the_template():
+    code_uris = {res["Properties"]["CodeUri"].split("/")[-1] for res in TEMPLATE["Resources"].values()
+                 if res.get("Type") == "AWS::Serverless::Function"}
+    assert code_uris == set(function_names())
+
+
+def test_every_table_is_wired_to_an_environment_variable():
+    tables = {k for k, r in TEMPLATE["Resources"].items() if r.get("Type") == "AWS::DynamoDB::Table"}
+    assert tables == set(table_env_vars(TEMPLATE))
+
+
+def test_catalog_sync_is_scheduled():
+    assert schedules(TEMPLATE).get("catalog_sync") == 300
