@@ -1,0 +1,1 @@
+"""Opinion (opinion.trade): market data over its Open API (`/openapi/...`, static `apikey` header)."""

@@ -1,0 +1,122 @@
+"""Opinion adapter (market data only).
+
+Catalog: `GET /openapi/market` (marketType=2, 20 a page). A categorical market is listed as its
+children, each a yes/no market of its own (`exchange_group_id` = the parent's marketId). Books and
+price history are per outcome token. Opinion publishes no per-market public trade tape (only
+`/openapi/trade/user/{wallet}`), so `fetch_trades` is off.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ...pricing.candles import points_to_candles
+from ...settings import Settings
+from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
+from ..errors import MarketNotFound
+from ..cache import TtlCache
+from ..http import VenueHttp
+from . import config, schemas
+from .market_data import OpinionMarketData
+
+
+class OpinionAdapter(ExchangeAdapter):
+    id = config.EXCHANGE_ID
+    name = config.NAME
+    capabilities = Capabilities(
+        fetch_markets=True,
+        fetch_events=True,
+        fetch_orderbook=True,
+        fetch_price_history=True,
+    )
+    # Opinion charges takers only, 0%..1% of notional, highest near p = 0.5, with a $0.25 minimum
+    # fee (docs.opinion.trade "Fees"). The exact curve is not published, so estimates use its 1% ceiling.
+    fee_model = FeeModel(
+        kind="linear",
+        rate=0.01,
+        note="Opinion: taker-only fee between 0% and 1% of notional (highest near 50%), $0.25 minimum; "
+             "estimated at the 1% ceiling",
+    )
+
+    def __init__(self, settings: Settings):
+        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
+        self.md = OpinionMarketData(self.http, config.auth_headers(settings))
+        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
+        # child marketId -> (parent marketId, parent title); the relation never changes, so it
+        # outlives the metadata TTL and lets a detail lookup keep its group.
+        self._parents: dict[str, tuple[str, str]] = {}
+
+    # --- metadata cache ---------------------------------------------------------------------------
+
+    def _remember(self, market: VenueMarket) -> None:
+        self._cache.put(market.exchange_market_id, market)
+        if market.exchange_group_id:
+            if len(self._parents) >= 50 * config.MARKET_CACHE_SIZE:
+                self._parents.clear()
+            self._parents[market.exchange_market_id] = (market.exchange_group_id, market.group_title)
+
+    def _cached(self, market_id: str) -> VenueMarket | None:
+        return self._cache.get(market_id)
+
+    # --- catalog ----------------------------------------------------------------------------------
+
+    async def list_markets(self) -> list[VenueMarket]:
+        markets: list[VenueMarket] = []
+        for row in await self.md.all_market_rows():
+            markets.extend(schemas.parse_listing(row))
+        for m in markets:
+            self._remember(m)
+        return markets
+
+    async def get_market(self, market_id: str) -> VenueMarket:
+        market_id = (market_id or "").strip()
+        cached = self._cached(market_id)
+        if cached is not None:
+            return cached
+        if not market_id.isdigit():
+            raise MarketNotFound(self.id, f"opinion market ids are integers, got {market_id!r}")
+        raw = await self.md.market(market_id)
+        if schemas.is_categorical(raw):
+            raise MarketNotFound(
+                self.id, f"opinion market {market_id} is a categorical market; trade one of its options "
+                         f"({', '.join(str(c.get('marketId')) for c in raw.get('childMarkets') or [])})")
+        parent: dict[str, Any] | None = None
+        link = self._parents.get(market_id)
+        if link is not None:
+            parent = {"marketId": link[0], "marketTitle": link[1]}
+        market = schemas.parse_binary(raw, parent=parent)
+        self._remember(market)
+        return market
+
+    async def get_event_markets(self, event_id: str) -> list[VenueMarket]:
+        """The options of one categorical market (`GET /openapi/market/categorical/{id}`)."""
+        if not (event_id or "").strip().isdigit():
+            raise MarketNotFound(self.id, f"opinion market ids are integers, got {event_id!r}")
+        raw = await self.md.categorical_market(event_id.strip())
+        markets = schemas.parse_listing(raw)
+        for m in markets:
+            self._remember(m)
+        return markets
+
+    # --- live data --------------------------------------------------------------------------------
+
+    async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:
+        token = outcome.token_id
+        if not token:
+            raise MarketNotFound(self.id, f"{market.parsec_id} outcome {outcome.name!r} has no token id")
+        book = schemas.parse_orderbook(await self.md.orderbook(token), depth)
+        if book.token_id is None:
+            book = OrderBook(book.bids, book.asks, book.timestamp, book.tick_size, book.min_order_size, token)
+        return book
+
+    async def get_price_history(
+        self, market: VenueMarket, outcome: VenueOutcome, interval: Interval, start: int, end: int
+    ) -> list[Candle]:
+        token = outcome.token_id
+        if not token:
+            raise MarketNotFound(self.id, f"{market.parsec_id} outcome {outcome.name!r} has no token id")
+        points = await self.md.price_history(token, config.HISTORY_INTERVAL[interval], start, end)
+        return points_to_candles(points, interval, start, end)
+
+
+def create(settings: Settings) -> OpinionAdapter:
+    return OpinionAdapter(settings)

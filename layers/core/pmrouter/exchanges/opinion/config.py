@@ -1,0 +1,46 @@
+"""Opinion venue constants. The REST host comes from Settings (`PMROUTER_OPINION_URL`); every path
+starts with `/openapi`. Facts from the Open API spec and opinion-clob-sdk 0.7.0."""
+from __future__ import annotations
+
+from ...settings import Settings
+
+EXCHANGE_ID = "opinion"
+NAME = "Opinion"
+
+CHAIN_ID = 56  # BNB Smart Chain; the only chain Opinion runs on
+QUOTE_TOKEN_DECIMALS = 18  # USDT on BNB
+
+# GET /openapi/market caps `limit` at 20; marketType 2 = binary and categorical together.
+PAGE_LIMIT = 20
+MARKET_TYPE_ALL = 2
+# Parallel page requests once the first page has told us `total` (the venue allows 15 req/s per key).
+PAGE_CONCURRENCY = 6
+
+# Prices: the SDK accepts [0.001, 0.999] with up to 6 dp; books quote on a 0.001 grid.
+TICK_SIZE = 0.001
+
+# Market.status codes (Open API spec): 1 Created, 2 Activated, 3 Resolving, 4 Resolved, 5 Failed, 6 Deleted.
+STATUS_ACTIVATED = 2
+STATUS_RESOLVED = 4
+
+# Market.marketType: 0 binary, 1 categorical (children in `childMarkets`).
+MARKET_TYPE_BINARY = 0
+MARKET_TYPE_CATEGORICAL = 1
+
+# Contract interval -> the `interval` the price-history endpoint accepts (1m|1h|1d|1w|max). Buckets the
+# venue cannot give directly (6h) are built from the next finer series.
+HISTORY_INTERVAL = {"1m": "1m", "1h": "1h", "6h": "1h", "1d": "1h", "1w": "1d", "max": "1d"}
+
+MARKET_URL = "https://app.opinion.trade/detail?topicId={market_id}"
+
+# Adapter-side metadata cache (markets are looked up on every /orderbook call).
+MARKET_CACHE_TTL = 60.0
+MARKET_CACHE_SIZE = 5000
+
+
+def base_url(settings: Settings) -> str:
+    return settings.opinion_url.rstrip("/")
+
+
+def auth_headers(settings: Settings) -> dict[str, str]:
+    return {"apikey": settings.opinion_api_key} if settings.opinion_api_key else {}

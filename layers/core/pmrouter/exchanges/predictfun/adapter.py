@@ -1,0 +1,156 @@
+"""Predict.fun adapter (market data only).
+
+Catalog: `GET /v1/markets` (cursor pages); group = the market's category (`categorySlug`, title
+from `GET /v1/categories`). One book per market on the YES side; the second outcome's book is its
+mirror. Public trades: `GET /v1/orders/matches?marketId=` (newest first, cursor pages). The API
+has no price-history endpoint, so `fetch_price_history` is off.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ...settings import Settings
+from ..base import Capabilities, ExchangeAdapter, FeeModel, OrderBook, TradesPage, VenueMarket, VenueOutcome
+from ..errors import MarketNotFound, VenueError
+from ..cache import TtlCache
+from ..http import VenueHttp
+from . import config, schemas
+from .market_data import PredictMarketData
+
+log = logging.getLogger(__name__)
+
+# How many venue pages one /trades call may read while skipping fills newer than `end`.
+_MAX_TRADE_PAGES = 20
+
+
+def _fee_note(bps: int) -> str:
+    return (f"Predict.fun: takers pay {bps} bps x min(p, 1-p) x shares, makers nothing; estimated as "
+            f"{bps} bps of notional (exact at p <= 0.5, an upper bound above)")
+
+
+class PredictFunAdapter(ExchangeAdapter):
+    id = config.EXCHANGE_ID
+    name = config.NAME
+    capabilities = Capabilities(
+        fetch_markets=True,
+        fetch_events=True,
+        fetch_orderbook=True,
+        fetch_trades=True,
+    )
+    fee_model = FeeModel(kind="linear", rate=config.DEFAULT_FEE_BPS / 10_000, note=_fee_note(config.DEFAULT_FEE_BPS))
+
+    def __init__(self, settings: Settings):
+        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
+        self.md = PredictMarketData(self.http, config.auth_headers(settings))
+        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
+        self._categories: dict[str, dict[str, Any]] = {}  # slug -> {title, startsAt, endsAt, status}
+
+    # --- metadata cache ---------------------------------------------------------------------------
+
+    def _remember(self, market: VenueMarket) -> None:
+        self._cache.put(market.exchange_market_id, market)
+
+    def _cached(self, market_id: str) -> VenueMarket | None:
+        return self._cache.get(market_id)
+
+    def _learn_categories(self, rows: list[dict[str, Any]]) -> None:
+        if len(self._categories) > 10 * config.MARKET_CACHE_SIZE:
+            self._categories.clear()
+        for row in rows:
+            slug, info = schemas.category_info(row)
+            if slug:
+                self._categories[slug] = info
+
+    # --- catalog ----------------------------------------------------------------------------------
+
+    async def _categories_best_effort(self) -> list[dict[str, Any]]:
+        try:
+            return await self.md.all_categories()
+        except VenueError as exc:  # titles are cosmetic: a failing category list must not empty the catalog
+            log.warning("predict.fun categories unavailable, groups keep no title: %s", exc)
+            return []
+
+    async def list_markets(self) -> list[VenueMarket]:
+        rows, categories = await asyncio.gather(self.md.all_markets(), self._categories_best_effort())
+        self._learn_categories(categories)
+        markets = [schemas.parse_market(r, self._categories) for r in rows]
+        for m in markets:
+            self._remember(m)
+        return markets
+
+    async def get_market(self, market_id: str) -> VenueMarket:
+        market_id = (market_id or "").strip()
+        cached = self._cached(market_id)
+        if cached is not None:
+            return cached
+        if not market_id.isdigit():
+            raise MarketNotFound(self.id, f"predict.fun market ids are integers, got {market_id!r}")
+        raw = await self.md.market(market_id)
+        slug = str(raw.get("categorySlug") or "")
+        if slug and slug not in self._categories:
+            try:
+                self._learn_categories([await self.md.category(slug)])
+            except VenueError as exc:
+                log.info("predict.fun category %s unavailable: %s", slug, exc)
+        market = schemas.parse_market(raw, self._categories)
+        self._remember(market)
+        return market
+
+    async def fee_model_for(self, market: VenueMarket) -> FeeModel:
+        bps = int(market.extra.get("fee_rate_bps", config.DEFAULT_FEE_BPS))
+        return FeeModel(kind="linear", rate=bps / 10_000, note=_fee_note(bps))
+
+    # --- live data --------------------------------------------------------------------------------
+
+    def _index_set(self, market: VenueMarket, outcome: VenueOutcome) -> int:
+        for pos, o in enumerate(market.outcomes):
+            if o is outcome or (outcome.token_id and o.token_id == outcome.token_id) or o.name == outcome.name:
+                sets = market.extra.get("index_sets") or []
+                return sets[pos] if pos < len(sets) and sets[pos] else pos + 1
+        raise MarketNotFound(self.id, f"{market.parsec_id} has no outcome {outcome.name!r}")
+
+    async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:
+        index_set = self._index_set(market, outcome)
+        data = await self.md.orderbook(market.exchange_market_id)
+        decimals = int(market.extra.get("decimal_precision", 2))
+        return schemas.parse_orderbook(data, yes_side=index_set == 1, decimals=decimals, depth=depth,
+                                       tick=market.tick_size, token_id=outcome.token_id)
+
+    async def get_trades(
+        self,
+        market: VenueMarket,
+        outcome: VenueOutcome,
+        start: int | None,
+        end: int | None,
+        limit: int,
+        cursor: str | None,
+    ) -> TradesPage:
+        index_set = self._index_set(market, outcome)
+        trades = []
+        after = cursor
+        for _ in range(_MAX_TRADE_PAGES):
+            # Ask for exactly what is still missing, so every row of a page is consumed and the
+            # venue's cursor is an exact resume point.
+            rows, next_cursor = await self.md.matches(market.exchange_market_id, limit - len(trades), after)
+            for event in rows:
+                trade = schemas.parse_match(event, index_set, outcome.name)
+                if trade is None:
+                    continue
+                ts = trade.timestamp.timestamp()
+                if end is not None and ts > end:
+                    continue
+                if start is not None and ts < start:
+                    return TradesPage(trades, None)  # newest first: everything after is older still
+                trades.append(trade)
+            if not rows or next_cursor is None:
+                return TradesPage(trades, None)
+            after = next_cursor
+            if len(trades) >= limit:
+                break
+        return TradesPage(trades, after)
+
+
+def create(settings: Settings) -> PredictFunAdapter:
+    return PredictFunAdapter(settings)

@@ -1,0 +1,42 @@
+"""Predict.fun venue constants. The REST host comes from Settings (`PMROUTER_PREDICTFUN_URL`);
+every path starts with `/v1`. Facts from dev.predict.fun and predict-sdk 0.0.22."""
+from __future__ import annotations
+
+from ...settings import Settings
+
+EXCHANGE_ID = "predictfun"
+NAME = "Predict.fun"
+
+CHAIN_ID = 56  # BNB Smart Chain (testnet 97)
+TOKEN_DECIMALS = 18  # USDT and outcome shares are both 1e18 on the wire (wei strings)
+
+# Cursor paging (`first` + `after`, answer carries `cursor`, null on the last page).
+PAGE_SIZE = 100
+TRADES_PAGE_MAX = 100
+
+# Market.status values that still trade when tradingStatus is OPEN.
+TRADING_STATUSES = frozenset({"REGISTERED", "OPEN", "UNPAUSED", "PRICE_PROPOSED", "PRICE_DISPUTED"})
+TRADING_OPEN = "OPEN"
+
+# Fee: `feeRateBps` per market; the venue charges takers rate * min(p, 1 - p) * shares (makers pay
+# nothing). Used when a market does not carry its own rate.
+DEFAULT_FEE_BPS = 200
+
+MARKET_URL = "https://predict.fun/market/{slug}"
+
+MARKET_CACHE_TTL = 60.0
+MARKET_CACHE_SIZE = 5000
+
+
+def tick_size(decimal_precision: int | None) -> float:
+    """`decimalPrecision` 2 -> 0.01, 3 -> 0.001 (the venue allows only these two)."""
+    dp = decimal_precision if decimal_precision in (2, 3) else 2
+    return round(10.0 ** -dp, dp)
+
+
+def base_url(settings: Settings) -> str:
+    return settings.predictfun_url.rstrip("/")
+
+
+def auth_headers(settings: Settings) -> dict[str, str]:
+    return {"x-api-key": settings.predictfun_api_key} if settings.predictfun_api_key else {}

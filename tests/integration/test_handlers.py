@@ -1,0 +1,53 @@
+"""Each function's Lambda handler, invoked the way Lambda does, with the payloads in events/."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shared.localstack.stack import load_function
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+class FakeContext:
+    function_name = "pmrouter-test"
+    aws_request_id = "test-request"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:pmrouter-test"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 29_000
+
+
+def _event(name: str, api_key: str | None = None) -> dict:
+    text = (EVENTS / name).read_text()
+    if api_key:
+        text = text.replace("REPLACE_WITH_API_KEY", api_key)
+    return json.loads(text)
+
+
+def test_markets_handler_serves_exchanges(stack):
+    fn = load_function("markets")
+    resp = fn.handler(_event("markets/get_exchanges.json", stack.api_key), FakeContext())
+    assert resp["statusCode"] == 200
+    body = json.loads(resp["body"])
+    assert {e["id"] for e in body} == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}
+
+
+def test_markets_handler_search_and_auth(stack):
+    fn = load_function("markets")
+    resp = fn.handler(_event("markets/get_markets_search.json", stack.api_key), FakeContext())
+    assert resp["statusCode"] == 200
+    body = json.loads(resp["body"])
+    assert body["scope"] == "list" and 0 < len(body["markets"]) <= 5
+    denied = fn.handler(_event("markets/get_markets_search.json"), FakeContext())
+    assert denied["statusCode"] == 401
+    assert json.loads(denied["body"])["code"] == "unauthorized"
+
+
+def test_catalog_sync_handler_writes_a_snapshot(stack):
+    fn = load_function("catalog_sync")
+    report = fn.handler(_event("catalog_sync/scheduled.json"), FakeContext())
+    assert report["market_count"] >= 200
+    assert set(report["venues"]) == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}

@@ -1,0 +1,211 @@
+"""Opinion adapter against canned Open API payloads shaped after the venue's documentation
+(Open API spec: envelope {errno, errmsg, result}, result.list/total, result.data, string prices,
+per-token books bids-desc/asks-asc with ms timestamps, price history {history: [{t, p}]})."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+
+from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError, VenueBadRequest
+from pmrouter.exchanges.http import use_transport
+from pmrouter.exchanges.opinion.adapter import OpinionAdapter, create
+from pmrouter.settings import Settings
+
+HOST = "https://opinion.test:8443"
+KEY = "op-test-key"
+
+YES_A, NO_A = "1001" * 10, "2002" * 10
+YES_C1, NO_C1 = "3003" * 10, "4004" * 10
+YES_C2, NO_C2 = "5005" * 10, "6006" * 10
+
+
+def _binary(mid: int, title: str, status: int = 2, yes: str = YES_A, no: str = NO_A) -> dict:
+    return {
+        "marketId": mid, "marketTitle": title, "status": status,
+        "statusEnum": {2: "Activated", 3: "Resolving", 4: "Resolved"}.get(status, "Created"),
+        "marketType": 0, "yesLabel": "Yes", "noLabel": "No", "rules": "Resolves per the source.",
+        "yesTokenId": yes, "noTokenId": no, "conditionId": "0x" + "ab" * 32, "resultTokenId": "",
+        "volume": "12345.67", "volume24h": "890.1", "volume7d": "4000", "quoteToken": "0x55d3",
+        "chainId": "56", "questionId": "0x" + "cd" * 32, "createdAt": 1761955200, "cutoffAt": 1767225599,
+        "resolvedAt": 0,
+    }
+
+
+def _categorical(mid: int) -> dict:
+    c1 = _binary(9001, "Chiefs", yes=YES_C1, no=NO_C1)
+    c2 = _binary(9002, "Eagles", status=4, yes=YES_C2, no=NO_C2)
+    c2["resultTokenId"] = NO_C2
+    return {"marketId": mid, "marketTitle": "Who will win Super Bowl LXI?", "status": 2, "statusEnum": "Activated",
+            "marketType": 1, "childMarkets": [c1, c2], "rules": "Parent rules", "volume": "100", "chainId": "56",
+            "createdAt": 1761955200, "cutoffAt": 1767225599}
+
+
+# 45 rows: 44 binaries and one categorical parent (page 2, position 3) -> 3 pages of at most 20.
+ROWS = [_binary(1000 + i, f"Binary market {i}", status=(4 if i == 7 else 3 if i == 8 else 2)) for i in range(44)]
+ROWS.insert(22, _categorical(777))
+
+
+def envelope(result, errno: int = 0, errmsg: str = "") -> dict:
+    return {"errno": errno, "errmsg": errmsg, "result": result}
+
+
+class Venue:
+    def __init__(self):
+        self.calls: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(request)
+        url = urlparse(str(request.url))
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        path = url.path
+        if request.headers.get("apikey") != KEY:
+            return httpx.Response(200, json=envelope(None, 401, "invalid apikey"))
+        if path == "/openapi/market":
+            page, limit = int(q["page"]), int(q["limit"])
+            chunk = ROWS[(page - 1) * limit: page * limit]
+            return httpx.Response(200, json=envelope({"total": len(ROWS), "list": chunk}))
+        if path == "/openapi/market/1005":
+            return httpx.Response(200, json=envelope({"data": ROWS[5]}))
+        if path == "/openapi/market/9001":
+            return httpx.Response(200, json=envelope({"data": _categorical(777)["childMarkets"][0]}))
+        if path == "/openapi/market/777":
+            return httpx.Response(200, json=envelope({"data": _categorical(777)}))
+        if path.startswith("/openapi/market/"):
+            return httpx.Response(200, json=envelope(None, 10404, "market not found"))
+        if path == "/openapi/token/orderbook":
+            if q["token_id"] != NO_A:
+                return httpx.Response(200, json=envelope(None, 10404, "token not found"))
+            return httpx.Response(200, json=envelope({
+                "market": "0x" + "ab" * 32, "tokenId": NO_A, "timestamp": 1767000000123,
+                "bids": [{"price": "0.455", "size": "120.5"}, {"price": "0.452", "size": "10"},
+                         {"price": "0.45", "size": "0"}, {"price": "0.449", "size": "33"}],
+                "asks": [{"price": "0.46", "size": "80"}, {"price": "0.47", "size": "5.25"},
+                         {"price": "0.5", "size": "1"}],
+            }))
+        if path == "/openapi/token/price-history":
+            return httpx.Response(200, json=envelope({"history": [
+                {"t": 1767002400, "p": "0.41"}, {"t": 1767006000, "p": "0.47"}, {"t": 1767009600, "p": "0.39"},
+                {"t": 1767092400, "p": "0.52"}, {"t": 1767096000, "p": "0.50"},
+            ]}))
+        if path == "/openapi/token/boom":
+            return httpx.Response(200, json=envelope(None, 10500, "system busy, parameter error"))
+        return httpx.Response(404, json={"errno": 404, "errmsg": "no route"})
+
+
+@pytest.fixture()
+def venue():
+    v = Venue()
+    use_transport(httpx.MockTransport(v))
+    yield v
+    use_transport(None)
+
+
+def adapter(key: str = KEY) -> OpinionAdapter:
+    return create(dataclasses.replace(Settings.from_env(), opinion_url=HOST, opinion_api_key=key))
+
+
+def test_capabilities_are_data_only_and_no_public_tape():
+    caps = OpinionAdapter.capabilities
+    assert caps.fetch_markets and caps.fetch_orderbook and caps.fetch_price_history and caps.fetch_events
+    assert not caps.fetch_trades and not caps.create_order and not caps.fetch_positions
+
+
+def test_list_markets_pages_until_total_and_flattens_categorical(venue):
+    markets = asyncio.run(adapter().list_markets())
+    pages = [parse_qs(urlparse(str(c.url)).query) for c in venue.calls
+             if urlparse(str(c.url)).path == "/openapi/market"]
+    assert sorted(int(p["page"][0]) for p in pages) == [1, 2, 3]
+    assert all(p["limit"] == ["20"] and p["marketType"] == ["2"] and p["chainId"] == ["56"] for p in pages)
+    assert all(c.headers["apikey"] == KEY for c in venue.calls)
+    # 44 binaries + 2 children of the categorical parent; the parent itself is not a market.
+    assert len(markets) == 46
+    ids = {m.exchange_market_id for m in markets}
+    assert "777" not in ids and {"9001", "9002"} <= ids
+    child = next(m for m in markets if m.exchange_market_id == "9001")
+    assert child.exchange_group_id == "777"
+    assert child.group_title == "Who will win Super Bowl LXI?"
+    assert child.question == "Who will win Super Bowl LXI - Chiefs"
+    assert [o.token_id for o in child.outcomes] == [YES_C1, NO_C1]
+    assert child.market_type == "binary"
+    resolved_child = next(m for m in markets if m.exchange_market_id == "9002")
+    assert resolved_child.status == "resolved"
+    assert resolved_child.extra["result_token_id"] == NO_C2
+
+
+def test_binary_market_fields_units_and_status(venue):
+    markets = {m.exchange_market_id: m for m in asyncio.run(adapter().list_markets())}
+    m = markets["1000"]
+    assert m.question == "Binary market 0" and m.exchange_group_id == "" and m.group_title == ""
+    assert [o.name for o in m.outcomes] == ["Yes", "No"]
+    assert m.outcomes[0].token_id == YES_A and m.outcomes[1].token_id == NO_A
+    assert m.volume_total == pytest.approx(12345.67) and m.volume_24h == pytest.approx(890.1)
+    assert m.end_date is not None and m.end_date.tzinfo is not None and int(m.end_date.timestamp()) == 1767225599
+    assert m.condition_id == "0x" + "ab" * 32
+    assert m.tick_size == 0.001
+    assert markets["1007"].status == "resolved"  # status 4
+    assert markets["1008"].status == "closed"  # status 3 (resolving)
+    assert markets["1001"].status == "active"  # status 2
+
+
+def test_orderbook_uses_requested_outcome_token_and_is_best_first(venue):
+    a = adapter()
+    m = asyncio.run(a.list_markets())[0]
+    book = asyncio.run(a.get_orderbook(m, m.outcomes[1], 3))
+    sent = parse_qs(urlparse(str(venue.calls[-1].url)).query)
+    assert sent["token_id"] == [NO_A]
+    assert book.token_id == NO_A
+    assert book.bids == [(0.455, 120.5), (0.452, 10.0), (0.449, 33.0)]  # zero-size level dropped
+    assert book.asks == [(0.46, 80.0), (0.47, 5.25), (0.5, 1.0)]
+    assert book.timestamp is not None and book.timestamp.microsecond == 123000
+    assert book.bids[0][0] < book.asks[0][0]
+
+
+def test_price_history_maps_interval_and_builds_ascending_candles(venue):
+    a = adapter()
+    m = asyncio.run(a.list_markets())[0]
+    start, end = 1767000000, 1767100000
+    candles = asyncio.run(a.get_price_history(m, m.outcomes[0], "1d", start, end))
+    sent = parse_qs(urlparse(str(venue.calls[-1].url)).query)
+    assert sent["interval"] == ["1h"] and sent["start_at"] == [str(start)] and sent["end_at"] == [str(end)]
+    assert sent["token_id"] == [YES_A]
+    assert [int(c.timestamp.timestamp()) for c in candles] == [1766966400, 1767052800]
+    first = candles[0]
+    assert (first.open, first.high, first.low, first.close) == (0.41, 0.47, 0.39, 0.39)
+    assert candles[1].open == 0.52 and candles[1].close == 0.50
+
+
+def test_errno_with_http_200_is_an_error(venue):
+    a = adapter()
+    with pytest.raises(MarketNotFound):
+        asyncio.run(a.get_market("424242"))
+    with pytest.raises(VenueAuthError):
+        asyncio.run(adapter(key="wrong").list_markets())
+    with pytest.raises(VenueBadRequest):
+        asyncio.run(a.md._get("/openapi/token/boom"))
+
+
+def test_get_market_detail_and_unknown_ids(venue):
+    a = adapter()
+    m = asyncio.run(a.get_market("1005"))
+    assert m.exchange_market_id == "1005" and m.question == "Binary market 5"
+    calls = len(venue.calls)
+    assert asyncio.run(a.get_market("1005")) is m  # cached: no second venue call
+    assert len(venue.calls) == calls
+    with pytest.raises(MarketNotFound):
+        asyncio.run(a.get_market("not-a-number"))
+    assert len(venue.calls) == calls  # rejected without asking the venue
+    with pytest.raises(MarketNotFound):
+        asyncio.run(a.get_market("777"))  # a categorical parent is not tradable itself
+
+
+def test_child_detail_keeps_its_group_after_cache_expiry(venue):
+    a = adapter()
+    asyncio.run(a.list_markets())
+    a._cache.clear()  # metadata expired; the parent link survives
+    child = asyncio.run(a.get_market("9001"))
+    assert child.exchange_group_id == "777"
+    assert child.question == "Who will win Super Bowl LXI - Chiefs"
