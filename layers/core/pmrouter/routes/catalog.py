@@ -2,6 +2,7 @@
 snapshot that `catalog_sync` writes), never by fanning out to the venues per request."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -41,12 +42,33 @@ def _index():
         raise ServiceUnavailable("the market catalog is still loading; retry in a few seconds") from None
 
 
+def _related(m: VenueMarket, index: Any) -> list[RelatedMarketLink]:
+    """Related markets: the other legs of the same venue event (mutually exclusive outcomes of one
+    question, e.g. the candidates of a neg-risk event)."""
+    if not m.parsec_group_id:
+        return []
+    summary = index.event(m.parsec_group_id)
+    if summary is None:
+        return []
+    return [RelatedMarketLink(parsec_id=o.parsec_id, exchange=o.exchange, confidence=1.0, confidence_tier="HIGH",
+                              source="same_event", status=o.status, dependency_type="mutually_exclusive")
+            for o in summary.markets if o.parsec_id != m.parsec_id]
+
+
+def _collected_at(index: Any) -> datetime | None:
+    raw = (getattr(index, "meta", None) or {}).get("created_at")
+    try:
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def to_market(m: VenueMarket, index: Any, include_matches: bool, include_related: bool) -> Market:
     matched = related = None
     if include_matches:
         matched = [RelatedMarketLink(**link) for link in index.matches_for(m.parsec_id)]
     if include_related:
-        related = [RelatedMarketLink(**link) for link in index.related_for(m.parsec_id)]
+        related = _related(m, index)
     return Market(
         parsec_id=m.parsec_id, parsec_group_id=m.parsec_group_id, exchange=m.exchange,
         exchange_market_id=m.exchange_market_id, exchange_group_id=m.exchange_group_id, question=m.question,
@@ -57,7 +79,7 @@ def to_market(m: VenueMarket, index: Any, include_matches: bool, include_related
         last_price=m.last_price, tick_size=m.tick_size, min_order_size=m.min_order_size, slug=m.slug, url=m.url,
         description=m.description, rules=m.rules, condition_id=m.condition_id, created_at=m.created_at,
         updated_at=m.updated_at, end_date=m.end_date, event_start_time=m.event_start_time, image_url=m.image_url,
-        icon_url=m.icon_url, last_collected=index.collected_at, matched_markets=matched, related_markets=related,
+        icon_url=m.icon_url, last_collected=_collected_at(index), matched_markets=matched, related_markets=related,
     )
 
 
@@ -180,13 +202,14 @@ def list_markets(
     summary = index.event(eid)
     if summary is None:
         raise EventNotFoundError(f"event {eid} not found")
-    members = index.event_markets(eid, status=_status(status, None))
+    wanted = _status(status, None)
+    members = [m for m in summary.markets if wanted is None or m.status == wanted]
     offset = offset_cursor(cursor)
     page = members[offset: offset + size]
     return MarketsResponse(
         scope="event", markets=render(page), pagination=_page(len(page), len(members), offset),
-        event=EventInfo(event_id=summary["event_id"], title=summary["title"], market_count=summary["market_count"],
-                        exchange_count=len(summary["exchanges"])),
+        event=EventInfo(event_id=summary.event_id, title=summary.title, market_count=summary.market_count,
+                        exchange_count=len(summary.exchanges)),
     )
 
 
@@ -243,21 +266,18 @@ def list_events(
         if min_volume is not None and min_volume < 0:
             raise ValidationFailed(["min_volume must be >= 0"])
         offset = offset_cursor(cursor)
-        rows, total = index.events(query=(search or "").strip() or None, status=_status(status, None),
+        rows, total = index.events(search=(search or "").strip() or None, status=_status(status, None),
                                    exchanges=exchanges_param(exchanges), min_volume=min_volume,
                                    offset=offset, limit=size)
     out = []
     for row in rows:
         markets = None
         if include_markets:
-            markets = [to_market(m, index, include_matches, False) for m in index.event_markets(row["event_id"])]
-        matched = None
-        if include_matches:
-            matched = index.event_matches_for(row["event_id"])
+            markets = [to_market(m, index, include_matches, False) for m in row.markets]
         out.append(EventSummary(
-            event_id=row["event_id"], title=row["title"], status=row["status"], market_count=row["market_count"],
-            total_volume=row["total_volume"], exchanges=row["exchanges"], close_time=row.get("close_time"),
-            markets=markets, matched_events=matched,
+            event_id=row.event_id, title=row.title, status=row.status, market_count=row.market_count,
+            total_volume=row.total_volume, exchanges=row.exchanges, close_time=row.close_time,
+            markets=markets, matched_events=row.matched_events if include_matches else None,
         ))
     return EventsResponse(events=out, pagination=_page(len(out), total, offset))
 

@@ -1,0 +1,552 @@
+"""Cross-venue market matching: pair listings that ask the same question on different exchanges.
+
+The method (`text_v1`) is deliberately explainable and cheap enough to run over 100k markets at sync
+time (see docs/matching.md for the measured precision/recall):
+
+1. **Normalise** each question: accents, case, "u.s." → us, `S&P` → sp; calendar dates ("March 10, 2026",
+   "Mar 10", "10 Mar 2026", "2026-03-10", "March 2026") are pulled out as date facts; amounts
+   ("$100k", "$100,000", "100,000 USD", "$5T", "2.0%", "50+ bps", "GPT-6", roman "VI") become canonical
+   numbers; comparison words become a direction (above/below); aliases (BTC→bitcoin, CPI→inflation...),
+   stop words, a light suffix stemmer, and compound merging ("shut down" → "shutdown" when the corpus
+   spells it that way elsewhere).
+2. **Block**: an inverted index over each market's rarest informative tokens (numbers included) proposes
+   candidates on *other* exchanges, so the work is near-linear, never O(n²).
+3. **Score** a candidate pair: a mix of IDF-weighted token-set containment and Jaccard, then hard rules
+   (numbers must agree when both carry numbers, direction must agree, end dates within a day when both
+   known, explicit text dates must agree, same outcome structure, and the words that distinguish a leg
+   from its siblings in a multi-market event must appear on the other side), plus a bonus for identical
+   end dates.
+4. **Assign** one-to-one per exchange pair, greedily by score (the same question is listed once per venue),
+   then close transitively (a~b, b~c ⇒ a~c) when the implied pair also passes the hard rules.
+5. **Events**: groups (`parsec_group_id`) are matched from their markets' matches (coverage-weighted).
+"""
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from ..exchanges.base import VenueMarket
+
+SOURCE = "text_v1"
+HIGH, MEDIUM, LOW = 0.85, 0.70, 0.55
+
+MIN_TEXT_SCORE = 0.35  # below this, dates and numbers cannot rescue a pair
+MAX_BLOCK_DF = 250  # (token, day) keys more common than this are too generic to propose candidates
+BLOCK_TOKENS = 4  # most selective keys per market used to propose candidates
+MAX_CANDIDATES = 24  # fully scored candidates per market
+
+
+def confidence_tier(confidence: float) -> str | None:
+    if confidence >= HIGH:
+        return "HIGH"
+    if confidence >= MEDIUM:
+        return "MEDIUM"
+    if confidence >= LOW:
+        return "LOW"
+    return None
+
+
+# --- normalisation --------------------------------------------------------------------------------
+
+_MONTH_WORDS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+_MONTH_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_ORD = r"(?:st|nd|rd|th)?"
+_DATE_PATTERNS = [
+    # 2026-03-10
+    (re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b"), lambda m: (int(m[1]), int(m[2]), int(m[3]))),
+    # March 10, 2026 / Mar 10 / Mar. 10th 2026
+    (re.compile(_MONTH_RE + r"\.?\s+(\d{1,2})" + _ORD + r"\b(?:,?\s*(\d{4})\b)?"),
+     lambda m: (int(m[3]) if m[3] else None, _MONTH_WORDS[m[1]], int(m[2]))),
+    # 10 March 2026 / 10th of Mar
+    (re.compile(r"\b(\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH_RE + r"\b\.?(?:,?\s*(\d{4})\b)?"),
+     lambda m: (int(m[3]) if m[3] else None, _MONTH_WORDS[m[2]], int(m[1]))),
+    # March 2026 / Mar, 2026
+    (re.compile(_MONTH_RE + r"\b\.?,?\s+(\d{4})\b"), lambda m: (int(m[2]), _MONTH_WORDS[m[1]], None)),
+]
+_MULT = {
+    "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
+    "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12,
+}
+_NUMBER_RE = re.compile(
+    r"(?<![\w.])(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\+?\s?"
+    r"(%|percent\b|pct\b|bps\b|basis points\b|usd\b|dollars\b|k\b|thousand\b|mn\b|mm\b|m\b|million\b|bn\b|b\b|billion\b|tn\b|t\b|trillion\b)?"
+)
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi": 11, "xii": 12, "xiii": 13,
+          "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18, "xix": 19, "xx": 20}
+_ABOVE = {"above", "over", "exceed", "exceeds", "exceeding", "higher", "greater", "more", "least", "gt", "reach",
+          "reaches", "hit", "hits", "surpass", "surpasses", "top", "tops"}
+_BELOW = {"below", "under", "lower", "less", "fewer", "lt", "dip", "dips", "drop", "drops", "fall", "falls"}
+_ALIASES = {
+    "btc": "bitcoin", "xbt": "bitcoin", "eth": "ethereum", "ether": "ethereum", "sol": "solana",
+    "doge": "dogecoin", "ripple": "xrp", "ada": "cardano", "bnb": "binance", "usa": "us", "america's": "us",
+    "cpi": "inflation", "yoy": "annual", "gop": "republican", "republicans": "republican",
+    "dems": "democrat", "democrats": "democrat", "democratic": "democrat", "potus": "president",
+    "wins": "win", "winner": "win", "won": "win", "winning": "win", "agreement": "deal", "accord": "deal",
+    "nyc": "newyork", "gov": "government", "govt": "government", "approx": "about",
+}
+_PHRASES = [
+    (re.compile(r"\bu\.\s?s\.?(?=\W|$)"), " us "), (re.compile(r"\bu\.\s?k\.?(?=\W|$)"), " uk "),
+    (re.compile(r"\bunited states\b"), " us "), (re.compile(r"\bunited kingdom\b"), " uk "),
+    (re.compile(r"\bfederal reserve\b"), " fed "), (re.compile(r"\bnew york\b"), " newyork "),
+    (re.compile(r"\b(\w)\s?&\s?(\w)\b"), r" \1\2 "), (re.compile(r"\bhigher than\b"), " above "),
+    (re.compile(r"\bless than\b|\blower than\b"), " below "), (re.compile(r">=?"), " above "),
+    (re.compile(r"<=?"), " below "), (re.compile(r"\$(?=[a-z])"), " "),
+]
+_STOP = frozenset(
+    "a an the of in on at by to for from with and or is are be been being will would shall should can could may "
+    "might do does did this that these those it its as than then what which who whom whose when where whether how "
+    "if before after until till during end yes no vs v versus price market markets question resolve resolves "
+    "resolved close closes closing priced".split()
+) - {"may"}
+_TOKEN_RE = re.compile(r"[a-z0-9]+")
+_CAPS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def _fold(text: str) -> str:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.replace("’", "'"))
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.lower()
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    if len(word) <= 3 or word.isdigit():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suf in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            return word[: -len(suf)]
+    return word
+
+
+def _canon_number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+@dataclass
+class TextFeatures:
+    tokens: list[str]  # informative tokens in order (numbers as "#<value>")
+    numbers: frozenset[str]
+    dates: frozenset[tuple[int | None, int, int | None]]  # (year, month, day)
+    direction: frozenset[str]
+    entities: frozenset[str] = frozenset()  # tokens written capitalised (names: Germany, Chiefs, iPhone)
+
+
+def analyse(text: str) -> TextFeatures:
+    """Normalise one question into tokens, numbers, explicit dates and direction."""
+    s = " " + _fold(text or "") + " "
+    s = s.replace("'s ", " ").replace("'", "")
+    for rx, repl in _PHRASES:
+        s = rx.sub(repl, s)
+    dates: set[tuple[int | None, int, int | None]] = set()
+    for rx, conv in _DATE_PATTERNS:
+        def _take(m: re.Match, conv=conv) -> str:
+            try:
+                y, mo, d = conv(m)
+            except (KeyError, ValueError):
+                return m[0]
+            if not 1 <= mo <= 12 or (d is not None and not 1 <= d <= 31):
+                return m[0]
+            dates.add((y, mo, d))
+            return " "
+        s = rx.sub(_take, s)
+    numbers: set[str] = set()
+    years: list[str] = []
+
+    def _num(m: re.Match) -> str:
+        cur, whole, frac, suf = m[1], m[2], m[3], (m[4] or "").strip()
+        digits = whole.replace(",", "")
+        if not cur and not suf and not frac and "," not in whole and len(digits) == 4 and 1900 <= int(digits) <= 2100:
+            years.append(digits)
+            return f" {digits} "
+        value = float(digits + (frac or ""))
+        value *= _MULT.get(suf, 1.0)
+        numbers.add(_canon_number(value))
+        return f" #{_canon_number(value)} "
+
+    s = _NUMBER_RE.sub(_num, s)
+    tokens: list[str] = []
+    direction: set[str] = set()
+    for raw in re.findall(r"#[0-9.e+]+|[a-z0-9]+", s):
+        if raw.startswith("#"):
+            tokens.append(raw)
+            continue
+        if raw in _ROMAN:
+            val = _canon_number(_ROMAN[raw])
+            numbers.add(val)
+            tokens.append("#" + val)
+            continue
+        word = _ALIASES.get(raw, raw)
+        if word in _ABOVE:
+            direction.add("above")
+            tokens.append("above")
+            continue
+        if word in _BELOW:
+            direction.add("below")
+            tokens.append("below")
+            continue
+        if word in _STOP:
+            continue
+        tokens.append(_stem(word))
+    entities = set()
+    for word in _CAPS_RE.findall(unicodedata.normalize("NFKD", text or "")):
+        if not any(ch.isupper() for ch in word):
+            continue
+        low = _ALIASES.get(word.lower(), word.lower())
+        if low in _STOP or low in _ABOVE or low in _BELOW or low in _MONTH_WORDS or low in _ROMAN:
+            continue
+        entities.add(_stem(low))
+    entities &= set(tokens)
+    return TextFeatures(tokens, frozenset(numbers), frozenset(dates), frozenset(direction), frozenset(entities))
+
+
+def _outcome_signature(m: VenueMarket) -> tuple:
+    names = [o.name.strip().lower() for o in m.outcomes]
+    if m.market_type == "binary" or sorted(names) == ["no", "yes"]:
+        return ("binary",)
+    return ("categorical", frozenset(_stem(_ALIASES.get(t, t)) for n in names for t in _TOKEN_RE.findall(_fold(n))
+                                      if t not in _STOP))
+
+
+def _day(dt: datetime | None) -> int | None:
+    return dt.toordinal() if dt is not None else None
+
+
+# --- features ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Feat:
+    idx: int
+    exchange: str
+    group: str
+    tokens: frozenset[str]
+    numbers: frozenset[str]
+    dates: frozenset
+    direction: frozenset[str]
+    entities: frozenset[str]
+    end_day: int | None
+    outcomes: tuple
+    weight: dict[str, float] = field(default_factory=dict)
+    total: float = 0.0
+    leg: frozenset[str] = frozenset()  # tokens that tell this market apart from its group siblings
+
+
+def _merge_compounds(seqs: list[list[str]]) -> list[list[str]]:
+    vocab = set()
+    for seq in seqs:
+        vocab.update(seq)
+    out = []
+    for seq in seqs:
+        if len(seq) < 2:
+            out.append(seq)
+            continue
+        merged: list[str] = []
+        i = 0
+        while i < len(seq):
+            if i + 1 < len(seq) and not seq[i].startswith("#") and not seq[i + 1].startswith("#"):
+                joined = seq[i] + seq[i + 1]
+                if joined in vocab or _stem(joined) in vocab:
+                    merged.append(joined if joined in vocab else _stem(joined))
+                    i += 2
+                    continue
+            merged.append(seq[i])
+            i += 1
+        out.append(merged)
+    return out
+
+
+def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counter[str]]:
+    analysed = []
+    cache: dict[str, TextFeatures] = {}
+
+    def cached(text: str) -> TextFeatures:
+        got = cache.get(text)
+        if got is None:
+            got = cache[text] = analyse(text)
+        return got
+
+    for m in markets:
+        a = cached(m.question)
+        toks = a.tokens
+        if m.group_title and len({t for t in toks if not t.startswith("#")}) < 3:
+            # terse leg titles ("Chiefs") borrow their event's words
+            g = cached(m.group_title)
+            toks = toks + g.tokens
+            a = TextFeatures(toks, a.numbers | g.numbers, a.dates | g.dates, a.direction | g.direction,
+                             a.entities | g.entities)
+        analysed.append(a)
+    seqs = _merge_compounds([a.tokens for a in analysed])
+    feats = []
+    for i, (m, a, seq) in enumerate(zip(markets, analysed, seqs)):
+        toks = frozenset(seq)
+        feats.append(_Feat(i, m.exchange, m.parsec_group_id, toks, a.numbers, a.dates, a.direction,
+                           a.entities & toks, _day(m.end_date), _outcome_signature(m)))
+    # IDF weights over the whole catalog
+    df: Counter[str] = Counter()
+    for f in feats:
+        df.update(f.tokens)
+    n = len(feats) + 1
+    idf = {t: math.log(n / c) + 0.5 for t, c in df.items()}
+    for f in feats:
+        f.weight = {t: idf[t] for t in f.tokens}
+        f.total = sum(f.weight.values())
+    # leg tokens: within a multi-market group, what the majority of siblings do not share
+    groups: dict[str, list[_Feat]] = defaultdict(list)
+    for f in feats:
+        if f.group:
+            groups[f.group].append(f)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        counts: Counter[str] = Counter()
+        for f in members:
+            counts.update(f.tokens)
+        common_at = max(2, math.ceil(0.6 * len(members)))
+        for f in members:
+            f.leg = frozenset(t for t in f.tokens if counts[t] < common_at and not t.startswith("#"))
+    return feats, df
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+
+def _hard_reject(a: _Feat, b: _Feat) -> bool:
+    if a.outcomes[0] != b.outcomes[0]:
+        return True
+    if a.outcomes[0] == "categorical":
+        sa, sb = a.outcomes[1], b.outcomes[1]
+        if not sa or not sb or len(sa & sb) / len(sa | sb) < 0.5:
+            return True
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        return True
+    if a.direction and b.direction and a.direction != b.direction:
+        return True
+    if a.end_day is not None and b.end_day is not None and abs(a.end_day - b.end_day) > 1:
+        return True
+    if a.dates and b.dates and not _dates_agree(a.dates, b.dates):
+        return True
+    if (a.entities - b.tokens) and (b.entities - a.tokens):
+        return True  # each side names something the other does not (Germany vs Japan)
+    for x, y in ((a, b), (b, a)):
+        if x.leg:
+            wx = sum(x.weight[t] for t in x.leg)
+            if y.leg:
+                shared = sum(x.weight[t] for t in x.leg & y.leg)
+                wy = sum(y.weight[t] for t in y.leg)
+                if shared < 0.5 * min(wx, wy):
+                    return True
+            elif sum(x.weight[t] for t in x.leg & y.tokens) < 0.5 * wx:
+                return True
+    return False
+
+
+def _dates_agree(da: frozenset, db: frozenset) -> bool:
+    """Explicit dates in both texts must not contradict (missing year/day is a wildcard)."""
+    for ya, ma, dd_a in da:
+        for yb, mb, dd_b in db:
+            if ma == mb and (ya is None or yb is None or ya == yb) and (dd_a is None or dd_b is None or dd_a == dd_b):
+                return True
+    return False
+
+
+def _score(a: _Feat, b: _Feat) -> float:
+    if _hard_reject(a, b):
+        return 0.0
+    shared_tokens = a.tokens & b.tokens
+    if not shared_tokens:
+        return 0.0
+    shared = sum(a.weight[t] for t in shared_tokens)
+    union = a.total + b.total - shared
+    jaccard = shared / union if union else 0.0
+    containment = shared / min(a.total, b.total) if min(a.total, b.total) else 0.0
+    text = 0.55 * containment + 0.45 * jaccard
+    if text < MIN_TEXT_SCORE:
+        return 0.0
+    if bool(a.numbers) != bool(b.numbers):
+        text *= 0.85
+    conf = text
+    if a.end_day is not None and b.end_day is not None:
+        gap = abs(a.end_day - b.end_day)
+        conf = text + (1.0 - text) * (0.35 if gap == 0 else 0.2)
+    return round(min(conf, 0.99), 4)
+
+
+# --- the matcher ------------------------------------------------------------------------------------
+
+@dataclass
+class MatchResult:
+    # parsec_id -> [{parsec_id, exchange, confidence, confidence_tier, source}], best first
+    markets: dict[str, list[dict]]
+    # event_id -> [{event_id, title, source, exchanges, confidence, confidence_tier}], best first
+    events: dict[str, list[dict]]
+    pairs_scored: int = 0
+
+
+def match_markets(markets: Sequence[VenueMarket]) -> MatchResult:
+    """Cross-exchange matches for every market (and every event group) of a catalog."""
+    markets = list(markets)
+    feats, df = _build_features(markets)
+    # Blocking keys: (token, end day). Dated markets probe their day ±1 and the undated bucket; an undated
+    # market is found by its dated partners' probes of the undated bucket (and finds other undated ones).
+    postings: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    for f in feats:
+        for t in f.tokens:
+            postings[(t, f.end_day)].append(f.idx)
+
+    scored: dict[tuple[int, int], float] = {}
+    exch = [f.exchange for f in feats]
+    for f in feats:
+        days = (f.end_day - 1, f.end_day, f.end_day + 1, None) if f.end_day is not None else (None,)
+        probes: list[tuple[int, float, list[list[int]]]] = []
+        for t in f.tokens:
+            lists = [pl for d in days if (pl := postings.get((t, d)))]
+            size = sum(len(pl) for pl in lists)
+            if 1 < size <= MAX_BLOCK_DF:
+                probes.append((size, f.weight[t], lists))
+        if not probes:
+            continue
+        probes.sort(key=lambda p: p[0])
+        acc: dict[int, float] = {}
+        ex = f.exchange
+        for _size, w, lists in probes[:BLOCK_TOKENS]:
+            for pl in lists:
+                for j in pl:
+                    if exch[j] != ex:
+                        acc[j] = acc.get(j, 0.0) + w
+        if not acc:
+            continue
+        if len(acc) > MAX_CANDIDATES:
+            floor = 0.5 * max(acc.values())  # candidates sharing far less than the best ones cannot win
+            best = [j for j, v in acc.items() if v >= floor]
+            if len(best) > MAX_CANDIDATES:
+                best = heapq.nlargest(MAX_CANDIDATES, best, key=acc.__getitem__)
+        else:
+            best = list(acc)
+        for j in best:
+            key = (f.idx, j) if f.idx < j else (j, f.idx)
+            if key in scored:
+                continue
+            scored[key] = _score(f, feats[j])
+
+    # one-to-one per exchange pair, greedy by score
+    edges = sorted(((s, i, j) for (i, j), s in scored.items() if s >= LOW), key=lambda e: (-e[0], e[1], e[2]))
+    partner: dict[tuple[int, str], tuple[int, float]] = {}
+    for s, i, j in edges:
+        if (i, feats[j].exchange) in partner or (j, feats[i].exchange) in partner:
+            continue
+        partner[(i, feats[j].exchange)] = (j, s)
+        partner[(j, feats[i].exchange)] = (i, s)
+
+    _close_transitively(feats, partner)
+
+    out: dict[str, list[dict]] = {}
+    for (i, _ex), (j, s) in partner.items():
+        out.setdefault(markets[i].parsec_id, []).append({
+            "parsec_id": markets[j].parsec_id,
+            "exchange": markets[j].exchange,
+            "confidence": s,
+            "confidence_tier": confidence_tier(s),
+            "source": SOURCE,
+        })
+    for links in out.values():
+        links.sort(key=lambda d: (-d["confidence"], d["parsec_id"]))
+    events = _match_events(markets, partner)
+    return MatchResult(out, events, len(scored))
+
+
+def _close_transitively(feats: list[_Feat], partner: dict[tuple[int, str], tuple[int, float]]) -> None:
+    """a~b and b~c ⇒ a~c, when a and c have no partner on each other's exchange and pass the hard rules."""
+    for _ in range(2):
+        added = []
+        by_market: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for (i, _ex), (j, s) in partner.items():
+            by_market[i].append((j, s))
+        for b, links in by_market.items():
+            for x in range(len(links)):
+                for y in range(x + 1, len(links)):
+                    (a, sa), (c, sc) = links[x], links[y]
+                    fa, fc = feats[a], feats[c]
+                    if fa.exchange == fc.exchange:
+                        continue
+                    if (a, fc.exchange) in partner or (c, fa.exchange) in partner:
+                        continue
+                    if _hard_reject(fa, fc):
+                        continue
+                    s = round(min(sa, sc) * 0.95, 4)
+                    if s >= LOW:
+                        added.append((s, a, c))
+        if not added:
+            return
+        for s, a, c in sorted(added, key=lambda e: (-e[0], e[1], e[2])):
+            fa, fc = feats[a], feats[c]
+            if (a, fc.exchange) in partner or (c, fa.exchange) in partner:
+                continue
+            partner[(a, fc.exchange)] = (c, s)
+            partner[(c, fa.exchange)] = (a, s)
+
+
+def _match_events(markets: list[VenueMarket], partner: dict[tuple[int, str], tuple[int, float]]) -> dict[str, list[dict]]:
+    sizes: Counter[str] = Counter(m.parsec_group_id for m in markets if m.parsec_group_id)
+    titles: dict[str, str] = {}
+    for m in markets:
+        if m.parsec_group_id and m.parsec_group_id not in titles:
+            titles[m.parsec_group_id] = m.group_title or m.question
+    agg: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for (i, _ex), (j, s) in partner.items():
+        gi, gj = markets[i].parsec_group_id, markets[j].parsec_group_id
+        if gi and gj:
+            agg[(gi, gj)].append(s)
+    cands: list[tuple[float, str, str]] = []
+    for (gi, gj), scores in agg.items():
+        small, big = min(sizes[gi], sizes[gj]), max(sizes[gi], sizes[gj])
+        if len(scores) / small < 0.5:
+            continue
+        conf = sum(scores) / len(scores) * (0.7 + 0.3 * len(scores) / big)
+        if conf >= LOW:
+            cands.append((round(conf, 4), gi, gj))
+    cands.sort(key=lambda c: (-c[0], c[1], c[2]))
+    taken: set[tuple[str, str]] = set()
+    out: dict[str, list[dict]] = defaultdict(list)
+    for conf, gi, gj in cands:
+        exi, exj = gi.split(":", 1)[0], gj.split(":", 1)[0]
+        if (gi, exj) in taken or (gj, exi) in taken:
+            continue
+        taken.add((gi, exj))
+        taken.add((gj, exi))
+        for a, b, exb in ((gi, gj, exj), (gj, gi, exi)):
+            out[a].append({"event_id": b, "title": titles[b], "source": SOURCE, "exchanges": [exb],
+                           "confidence": conf, "confidence_tier": confidence_tier(conf)})
+    for links in out.values():
+        links.sort(key=lambda d: (-d["confidence"], d["event_id"]))
+    return dict(out)
+
+
+def match_pairs(result: MatchResult) -> set[frozenset[str]]:
+    """The undirected market pairs of a result (for evaluation)."""
+    return {frozenset((a, link["parsec_id"])) for a, links in result.markets.items() for link in links}
+
+
+def explain(a: VenueMarket, b: VenueMarket, catalog: Iterable[VenueMarket] | None = None) -> dict:
+    """Debug aid: features and score of one pair (IDF from `catalog`, default the pair itself)."""
+    ms = list(catalog) if catalog is not None else [a, b]
+    if a not in ms:
+        ms.append(a)
+    if b not in ms:
+        ms.append(b)
+    feats, _ = _build_features(ms)
+    fa, fb = feats[ms.index(a)], feats[ms.index(b)]
+    return {"a": sorted(fa.tokens), "b": sorted(fb.tokens), "numbers": (sorted(fa.numbers), sorted(fb.numbers)),
+            "dates": (sorted(map(str, fa.dates)), sorted(map(str, fb.dates))), "leg": (sorted(fa.leg), sorted(fb.leg)),
+            "rejected": _hard_reject(fa, fb), "score": _score(fa, fb)}
