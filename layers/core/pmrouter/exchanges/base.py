@@ -168,6 +168,8 @@ class ExchangeAdapter(ABC):
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
     fee_model: ClassVar[FeeModel]
+    # The contract's order types this venue accepts; the API answers 501 for the others.
+    order_types: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     async def list_markets(self) -> list[VenueMarket]:
@@ -199,6 +201,10 @@ class ExchangeAdapter(ABC):
         """Public trades, newest first."""
         raise NotImplementedError
 
+    def open_session(self, credentials: "Credentials") -> "TradingSession":
+        """A trading session for one user's credentials (trading venues only)."""
+        raise NotImplementedError(f"{self.name} does not trade through pmrouter")
+
     async def aclose(self) -> None:  # pragma: no cover - adapters holding clients override
         return None
 
@@ -226,3 +232,131 @@ def resolve_outcome(market: VenueMarket, selector: str | None) -> VenueOutcome:
             return outcomes[idx]
     names = ", ".join(o.name for o in outcomes)
     raise ValueError(f"unknown outcome {selector!r} for {market.parsec_id}; one of: {names} (or an index 0..{len(outcomes) - 1})")
+
+
+# --- trading -----------------------------------------------------------------------------------------
+# Venues that trade (capabilities.create_order) implement `open_session`. A session is bound to one
+# user's credentials for one request; it is never cached across users and never persisted.
+
+OrderType = Literal["gtc", "ioc", "fok", "gtd"]
+OrderStatus = Literal["pending", "open", "filled", "partially_filled", "cancelled", "rejected"]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The contract's RequestCredentials, plus what onboarding derives. Never logged or echoed:
+    `__repr__` names only which fields are present."""
+
+    api_key_id: str | None = None  # Kalshi key id
+    private_key: str | None = None  # Polymarket 0x EOA key, or Kalshi RSA PEM
+    clob_api_key: str | None = None
+    clob_api_secret: str | None = None
+    clob_api_passphrase: str | None = None
+    funder: str | None = None  # Polymarket maker (proxy/Safe) when it differs from the EOA
+    signature_type: int = 0  # Polymarket: 0 EOA, 1 POLY_PROXY, 2 POLY_GNOSIS_SAFE
+
+    def __repr__(self) -> str:
+        present = [f for f in ("api_key_id", "private_key", "clob_api_key", "clob_api_secret", "clob_api_passphrase")
+                   if getattr(self, f)]
+        return f"Credentials(present={present})"
+
+    __str__ = __repr__
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class OrderIntent:
+    """A validated order, venue-neutral. `price` is the limit price of `outcome` (0..1)."""
+
+    market: VenueMarket
+    outcome: VenueOutcome
+    side: Side
+    price: float
+    size: float
+    order_type: OrderType = "gtc"
+    expiration: int | None = None  # Unix seconds (gtd)
+    client_order_id: str = ""
+
+
+@dataclass
+class VenueOrder:
+    id: str
+    market_id: str
+    outcome: str
+    side: Side
+    price: float
+    size: float
+    filled: float
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime | None = None
+    client_order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PreparedOrder:
+    """A signed order ready to send. `order_id` is known before sending when the venue's id is
+    derived from the order itself (Polymarket's EIP-712 hash), so a lost response can be resolved."""
+
+    intent: OrderIntent
+    payload: Any
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VenueFill:
+    fill_id: str
+    order_id: str
+    market_id: str
+    outcome: str
+    side: Side
+    price: float
+    size: float
+    fee: float
+    is_taker: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class VenuePosition:
+    market_id: str
+    outcome: str
+    size: float
+    average_price: float
+    current_price: float
+
+
+class TradingSession(ABC):
+    """One user's authenticated view of a venue."""
+
+    @abstractmethod
+    async def prepare_order(self, intent: OrderIntent) -> PreparedOrder: ...
+
+    @abstractmethod
+    async def submit_order(self, prepared: PreparedOrder) -> VenueOrder: ...
+
+    @abstractmethod
+    async def cancel_order(self, order_id: str) -> VenueOrder: ...
+
+    @abstractmethod
+    async def get_order(self, order_id: str) -> VenueOrder: ...
+
+    @abstractmethod
+    async def list_orders(self, *, market_id: str | None, status: Literal["open", "closed", "all"],
+                          start: int | None, end: int | None, limit: int) -> list[VenueOrder]: ...
+
+    @abstractmethod
+    async def find_order(self, client_order_id: str, market: VenueMarket | None) -> VenueOrder | None:
+        """The venue's copy of an order we may or may not have placed (reconciliation)."""
+
+    @abstractmethod
+    async def fills(self, *, market_id: str | None, limit: int | None) -> list[VenueFill]: ...
+
+    @abstractmethod
+    async def positions(self, *, market_id: str | None) -> list[VenuePosition]: ...
+
+    @abstractmethod
+    async def balance(self, *, refresh: bool = False) -> dict[str, Any]:
+        """The venue's raw balance payload (the contract's opaque `raw`)."""
