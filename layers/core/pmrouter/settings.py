@@ -32,6 +32,9 @@ class Settings:
     accounts_table: str
     api_keys_table: str
     catalog_table: str
+    credentials_table: str
+    orders_table: str
+    fills_table: str
 
     platform_secret_id: str  # Secrets Manager secret (JSON) holding platform secrets
     region: str
@@ -55,6 +58,9 @@ class Settings:
             accounts_table=_env("PMROUTER_ACCOUNTS_TABLE", "pmrouter-accounts"),
             api_keys_table=_env("PMROUTER_API_KEYS_TABLE", "pmrouter-api-keys"),
             catalog_table=_env("PMROUTER_CATALOG_TABLE", "pmrouter-catalog"),
+            credentials_table=_env("PMROUTER_CREDENTIALS_TABLE", "pmrouter-credentials"),
+            orders_table=_env("PMROUTER_ORDERS_TABLE", "pmrouter-orders"),
+            fills_table=_env("PMROUTER_FILLS_TABLE", "pmrouter-fills"),
             platform_secret_id=_env("PMROUTER_PLATFORM_SECRET_ID", "pmrouter/platform"),
             region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
             stage=_env("PMROUTER_STAGE", "local"),
