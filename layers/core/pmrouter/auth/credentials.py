@@ -1,0 +1,159 @@
+"""Exchange credentials: stored (sealed by the vault, one record per customer and exchange) or
+per-request (from `X-Exchange-Credentials` or the body's `credentials`, used once, never written).
+
+The stored item holds only non-secret metadata in the clear (mode, address, key id prefix); every
+secret field is inside the sealed blob, opened with the customer and exchange as KMS context.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from ..exchanges.base import Credentials
+from ..settings import get_settings
+from ..store import dynamo
+from . import vault
+
+SECRET_FIELDS = ("api_key_id", "private_key", "clob_api_key", "clob_api_secret", "clob_api_passphrase")
+PURPOSE = "exchange-credentials"
+
+
+class BadCredentials(ValueError):
+    """The caller's credential payload is malformed. The message never contains its values."""
+
+
+def _context(customer_id: str, exchange: str) -> dict[str, str]:
+    return {"customer_id": customer_id, "exchange": exchange, "purpose": PURPOSE}
+
+
+def parse_header(value: str) -> Credentials:
+    """`X-Exchange-Credentials`: base64 of a JSON RequestCredentials object."""
+    try:
+        raw = base64.b64decode(value.strip() + "=" * (-len(value.strip()) % 4), validate=False)
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadCredentials("X-Exchange-Credentials must be base64 of a JSON object") from None
+    return from_mapping(data, "X-Exchange-Credentials")
+
+
+def from_mapping(data: Any, where: str = "credentials") -> Credentials:
+    if not isinstance(data, Mapping):
+        raise BadCredentials(f"{where} must be a JSON object")
+    unknown = sorted(set(data) - set(SECRET_FIELDS) - {"funder", "signature_type"})
+    if unknown:
+        raise BadCredentials(f"{where} has unknown fields: {', '.join(unknown)}")
+    values: dict[str, Any] = {}
+    for key in SECRET_FIELDS:
+        v = data.get(key)
+        if v is None or v == "":
+            continue
+        if not isinstance(v, str):
+            raise BadCredentials(f"{where}.{key} must be a string")
+        values[key] = v
+    if "funder" in data and data["funder"]:
+        values["funder"] = str(data["funder"])
+    if "signature_type" in data and data["signature_type"] is not None:
+        try:
+            values["signature_type"] = int(data["signature_type"])
+        except (TypeError, ValueError):
+            raise BadCredentials(f"{where}.signature_type must be an integer") from None
+    if not values:
+        raise BadCredentials(f"{where} is empty")
+    return Credentials(**values)
+
+
+@dataclass(frozen=True)
+class StoredCredentials:
+    credentials: Credentials
+    mode: str  # self | managed
+    address: str | None
+
+
+def _table():
+    return dynamo.table(get_settings().credentials_table)
+
+
+def store(customer_id: str, exchange: str, creds: Credentials, *, mode: str, address: str | None = None) -> None:
+    sealed = vault.seal(creds.as_dict(), _context(customer_id, exchange))
+    item: dict[str, Any] = {
+        "customer_id": customer_id,
+        "exchange": exchange,
+        "mode": mode,
+        "status": "active",
+        "updated_at": datetime.now(timezone.utc).isoformat(),
+        **sealed.to_item(),
+    }
+    if address:
+        item["address"] = address
+    _table().put_item(Item=item)
+    _cache.drop(customer_id, exchange)
+
+
+class _OpenedCache:
+    """Opened credentials kept in memory for a short time, so an order does not pay a KMS Decrypt
+    and a DynamoDB read each time. Per process; cleared on store() and deactivate()."""
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], tuple[float, StoredCredentials | None]] = {}
+
+    def get(self, customer_id: str, exchange: str) -> tuple[bool, StoredCredentials | None]:
+        hit = self._items.get((customer_id, exchange))
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, customer_id: str, exchange: str, value: StoredCredentials | None) -> None:
+        with self._lock:
+            if len(self._items) > 5000:
+                self._items.clear()
+            self._items[(customer_id, exchange)] = (time.monotonic() + self.ttl, value)
+
+    def drop(self, customer_id: str, exchange: str) -> None:
+        with self._lock:
+            self._items.pop((customer_id, exchange), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _OpenedCache()
+
+
+def load(customer_id: str, exchange: str) -> StoredCredentials | None:
+    hit, value = _cache.get(customer_id, exchange)
+    if hit:
+        return value
+    item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange}).get("Item")
+    value = None
+    if item and item.get("status") == "active":
+        secret = vault.open_sealed(vault.Sealed.from_item(item), _context(customer_id, exchange))
+        value = StoredCredentials(Credentials(**secret), str(item.get("mode", "self")), item.get("address"))
+    _cache.put(customer_id, exchange, value)
+    return value
+
+
+def linked_exchanges(customer_id: str) -> list[str]:
+    from boto3.dynamodb.conditions import Key
+
+    items = _table().query(KeyConditionExpression=Key("customer_id").eq(customer_id)).get("Items", [])
+    return sorted(i["exchange"] for i in items if i.get("status") == "active")
+
+
+def deactivate(customer_id: str, exchange: str) -> None:
+    _table().update_item(Key={"customer_id": customer_id, "exchange": exchange},
+                         UpdateExpression="SET #s = :d REMOVE ct, edk, nonce",
+                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":d": "deactivated"})
+    _cache.drop(customer_id, exchange)
+
+
+def clear_cache() -> None:
+    _cache.clear()
