@@ -35,9 +35,22 @@ class VenueRateLimited(VenueError):
 
 
 class VenueUnavailable(VenueError):
-    """Outage, 5xx, timeout or connection failure."""
+    """Outage, 5xx, timeout or connection failure.
+
+    `ambiguous` is True when a request that changes state may have reached the venue (a read
+    timeout, a dropped connection, a gateway 502/504): the caller must not resend it blindly but
+    find out what the venue did. False means it certainly was not processed (connection refused,
+    the venue's own 503)."""
 
     retryable = True
+
+    def __init__(self, exchange: str, message: str, *, status: int | None = None, ambiguous: bool = False):
+        super().__init__(exchange, message, status=status)
+        self.ambiguous = ambiguous
+
+
+class InsufficientFunds(VenueError):
+    """The venue refused the order for balance or allowance."""
 
 
 class VenueProtocolError(VenueError):

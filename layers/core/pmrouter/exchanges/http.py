@@ -119,11 +119,17 @@ class VenueHttp:
                 resp = await shared_client().request(
                     method, self.url(path), params=clean_params, content=content, headers=hdrs
                 )
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                last = VenueUnavailable(self.exchange, f"{self.exchange} unreachable: {type(exc).__name__}")
+                continue
             except httpx.TimeoutException:
-                last = VenueUnavailable(self.exchange, f"{self.exchange} timed out on {method} {path}")
+                last = VenueUnavailable(self.exchange, f"{self.exchange} timed out on {method} {path}",
+                                        ambiguous=method not in IDEMPOTENT)
                 continue
             except httpx.TransportError as exc:
-                last = VenueUnavailable(self.exchange, f"{self.exchange} unreachable: {type(exc).__name__}")
+                # The request may have been delivered before the connection broke.
+                last = VenueUnavailable(self.exchange, f"{self.exchange} connection failed: {type(exc).__name__}",
+                                        ambiguous=method not in IDEMPOTENT)
                 continue
             if resp.status_code < 400:
                 return self._decode(resp, method, path)
@@ -155,7 +161,9 @@ class VenueHttp:
             retry_after = _retry_after(resp.headers.get("retry-after"))
             return VenueRateLimited(self.exchange, msg, retry_after=retry_after)
         if code >= 500 or code in (408, 425):
-            return VenueUnavailable(self.exchange, msg, status=code)
+            # A gateway error says nothing about whether the venue behind it processed the request.
+            ambiguous = code in (502, 504) and resp.request.method not in IDEMPOTENT
+            return VenueUnavailable(self.exchange, msg, status=code, ambiguous=ambiguous)
         if code == 404:
             return MarketNotFound(self.exchange, msg, status=code)
         if code in (401, 403):

@@ -190,3 +190,14 @@ def to_reconcile(limit: int = 200, older_than_s: float = 0.0) -> list[OrderRecor
     resp = _table().query(IndexName="to-reconcile", KeyConditionExpression=Key("recon").eq("open") & Key("updated_at").lte(cutoff),
                           Limit=limit)
     return [OrderRecord.from_item(i) for i in resp.get("Items", [])]
+
+
+def release(record: OrderRecord) -> None:
+    """Forget a claim whose order certainly never reached the venue (connection refused, the
+    venue's own 503), so that a retry with the same Idempotency-Key may try again."""
+    try:
+        _table().delete_item(Key={"customer_id": record.customer_id, "order_uid": record.order_uid},
+                             ConditionExpression=Attr("status").eq("pending"))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

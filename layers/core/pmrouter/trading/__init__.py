@@ -1,0 +1,1 @@
+"""Order rules and the order lifecycle (record, send, reconcile), venue-neutral."""

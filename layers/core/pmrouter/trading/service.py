@@ -1,0 +1,221 @@
+"""The order lifecycle, exactly once.
+
+1. Validate (400/501) and resolve the caller's credentials (stored or per-request).
+2. Build and sign the order (the venue id is known now where the venue derives it from the order).
+3. Claim the order record: one conditional PutItem that is also the idempotency record.
+4. Send once. Never resent here: a failure that may have reached the venue leaves the record
+   `pending` for reconciliation, and the caller is told so (200 with status `pending`).
+5. Record the venue's answer (one UpdateItem).
+
+Store round trips per order: credentials (cached after the first), claim, update.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Literal
+
+from ..api.errors import ApiError, BadRequest, NotFound, NotSupported, ValidationFailed, from_venue_error
+from ..auth import credentials as credstore
+from ..contract.trading import CreateOrderRequest, Order
+from ..exchanges import errors as venue
+from ..exchanges.base import Credentials, ExchangeAdapter, OrderIntent, TradingSession, VenueOrder
+from ..store import orders as store
+from .rules import check_price_and_size, parse_params, require_order_type
+
+PENDING_ID_PREFIX = "pmr_"
+REPLAY_WAIT_S = 5.0
+
+
+class CredentialsRequired(ApiError):
+    status, code = 403, "credentials_required"
+
+
+@dataclass(frozen=True)
+class Session:
+    session: TradingSession
+    mode: Literal["stored", "managed", "per_request"]
+
+
+def require_trading(adapter: ExchangeAdapter, what: str = "trading") -> None:
+    if not adapter.capabilities.create_order:
+        raise NotSupported(f"{adapter.name} is market-data only in pmrouter; {what} is not supported")
+
+
+def open_session(adapter: ExchangeAdapter, customer_id: str, header: str | None,
+                 body: Credentials | None) -> Session:
+    """Per-request credentials win (body, then header); else the customer's stored ones."""
+    creds: Credentials | None = body
+    if creds is None and header:
+        try:
+            creds = credstore.parse_header(header)
+        except credstore.BadCredentials as exc:
+            raise ValidationFailed([str(exc)]) from None
+    if creds is not None:
+        return Session(_session(adapter, creds), "per_request")
+    stored = credstore.load(customer_id, adapter.id)
+    if stored is None:
+        raise CredentialsRequired(
+            f"no {adapter.name} credentials: onboard with POST /api/v1/onboard, or pass X-Exchange-Credentials")
+    return Session(_session(adapter, stored.credentials), "managed" if stored.mode == "managed" else "stored")
+
+
+def _session(adapter: ExchangeAdapter, creds: Credentials) -> TradingSession:
+    try:
+        return adapter.open_session(creds)
+    except ValueError as exc:  # adapters reject incomplete credentials with a message naming the field
+        raise ValidationFailed([f"credentials: {exc}"]) from None
+
+
+def _iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def order_from_record(rec: store.OrderRecord) -> Order:
+    return Order(
+        id=rec.venue_order_id or PENDING_ID_PREFIX + rec.order_uid,
+        market_id=rec.market_id, outcome=rec.outcome, side=rec.side,  # type: ignore[arg-type]
+        price=float(rec.price), size=float(rec.size), filled=float(rec.filled), status=rec.status,  # type: ignore[arg-type]
+        created_at=_iso(rec.created_at) or datetime.now(timezone.utc), updated_at=_iso(rec.updated_at),
+    )
+
+
+def order_from_venue(o: VenueOrder) -> Order:
+    return Order(id=o.id, market_id=o.market_id, outcome=o.outcome, side=o.side, price=o.price, size=o.size,
+                 filled=o.filled, status=o.status, created_at=o.created_at, updated_at=o.updated_at)
+
+
+def _venue_error(exc: venue.VenueError) -> ApiError:
+    if isinstance(exc, venue.InsufficientFunds):
+        err = ApiError(f"{exc.exchange}: insufficient funds ({exc.message})", status=402, code="insufficient_funds")
+    else:
+        err = from_venue_error(exc)
+    # Order failures are never auto-retried by the SDK: a resend is the caller's decision.
+    err.headers["x-should-retry"] = "false"
+    return err
+
+
+async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrderRequest, *,
+                      idempotency_key: str | None, header_credentials: str | None,
+                      get_market, pick_outcome) -> Order:
+    require_trading(adapter)
+    params = parse_params(req.params)
+    require_order_type(adapter, params.order_type)
+    body_creds = Credentials(**req.credentials.model_dump(exclude_none=True)) if req.credentials else None
+    market = await get_market(adapter, req.market_id)
+    outcome = pick_outcome(market, req.outcome)
+    check_price_and_size(adapter, market, req.price, req.size)
+    sess = open_session(adapter, customer_id, header_credentials, body_creds)
+    if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
+        raise ValidationFailed(["Idempotency-Key must be 1 to 255 characters"])
+    uid = store.order_uid(customer_id, adapter.id, idempotency_key)
+    fp = store.fingerprint({"market": market.exchange_market_id, "outcome": outcome.name, "side": req.side,
+                            "price": repr(req.price), "size": repr(req.size), "type": params.order_type,
+                            "exp": params.expiration})
+    intent = OrderIntent(market, outcome, req.side, req.price, req.size, params.order_type, params.expiration, uid)
+    record = store.OrderRecord(
+        customer_id=customer_id, order_uid=uid, exchange=adapter.id, market_id=market.exchange_market_id,
+        outcome=outcome.name, side=req.side, price=Decimal(repr(req.price)), size=Decimal(repr(req.size)),
+        order_type=params.order_type, client_order_id=uid, fingerprint=fp, cred_mode=sess.mode,
+        expiration=params.expiration)
+    if idempotency_key is not None:
+        existing = store.get(customer_id, uid)
+        if existing is not None:
+            return await _replay(existing, fp)
+    try:
+        prepared = await sess.session.prepare_order(intent)
+    except venue.VenueError as exc:
+        raise _venue_error(exc) from None
+    record.venue_order_id = prepared.order_id
+    try:
+        store.claim(record)
+    except store.AlreadyClaimed as dup:
+        return await _replay(dup.existing, fp)
+    try:
+        placed = await sess.session.submit_order(prepared)
+    except venue.VenueUnavailable as exc:
+        if exc.ambiguous:
+            # The venue may have the order. Keep it pending; reconciliation (or the next read) settles it.
+            return order_from_record(record)
+        store.release(record)
+        raise _venue_error(exc) from None
+    except venue.VenueError as exc:
+        err = _venue_error(exc)
+        store.update_state(record, status="rejected", error={"status": err.status, **err.body()})
+        raise err from None
+    rec = store.update_state(record, status=placed.status, filled=Decimal(repr(placed.filled)),
+                             venue_order_id=placed.id)
+    out = order_from_venue(placed)
+    out.created_at = _iso(rec.created_at) or out.created_at
+    return out
+
+
+async def _replay(existing: store.OrderRecord, fp: str) -> Order:
+    """A retry or a concurrent duplicate: answer with the first request's result."""
+    if existing.fingerprint != fp:
+        raise BadRequest("Idempotency-Key was already used with different order parameters; use a new key")
+    deadline = time.monotonic() + REPLAY_WAIT_S
+    rec = existing
+    while rec.status == "pending" and rec.error is None and time.monotonic() < deadline:
+        fresh_age = time.time() - (_iso(rec.updated_at) or datetime.now(timezone.utc)).timestamp()
+        if fresh_age > REPLAY_WAIT_S:
+            break  # not in flight any more: an ambiguous send that reconciliation owns
+        await asyncio.sleep(0.05)
+        rec = store.get(rec.customer_id, rec.order_uid) or rec
+    if rec.error:
+        body = dict(rec.error)
+        status = int(body.pop("status", 400))
+        raise ApiError(body.get("error", "order rejected"), status=status, code=body.get("code", "bad_request"),
+                       retryable=bool(body.get("retryable", False)), headers={"x-should-retry": "false"})
+    return order_from_record(rec)
+
+
+async def _record_for(customer_id: str, exchange: str, order_id: str) -> store.OrderRecord | None:
+    if order_id.startswith(PENDING_ID_PREFIX):
+        return store.get(customer_id, order_id[len(PENDING_ID_PREFIX):])
+    return store.find_by_venue_id(customer_id, exchange, order_id)
+
+
+async def get_order(adapter: ExchangeAdapter, customer_id: str, order_id: str, header: str | None) -> Order:
+    require_trading(adapter, "order lookup")
+    rec = await _record_for(customer_id, adapter.id, order_id)
+    sess = open_session(adapter, customer_id, header, None)
+    try:
+        if rec is not None and rec.venue_order_id is None:
+            found = await sess.session.find_order(rec.client_order_id, None)
+            if found is None:
+                return order_from_record(rec)
+            live = found
+        else:
+            live = await sess.session.get_order(rec.venue_order_id if rec else order_id)
+    except venue.MarketNotFound:
+        if rec is not None:
+            return order_from_record(rec)
+        raise NotFound(f"order {order_id} not found", code="order_not_found") from None
+    except venue.VenueError as exc:
+        raise from_venue_error(exc) from None
+    if rec is not None:
+        store.update_state(rec, status=live.status, filled=Decimal(repr(live.filled)), venue_order_id=live.id)
+    return order_from_venue(live)
+
+
+async def cancel_order(adapter: ExchangeAdapter, customer_id: str, order_id: str, header: str | None) -> Order:
+    require_trading(adapter, "cancelling")
+    if not adapter.capabilities.cancel_order:
+        raise NotSupported(f"{adapter.name} does not support cancelling orders")
+    rec = await _record_for(customer_id, adapter.id, order_id)
+    if rec is not None and rec.venue_order_id is None:
+        raise BadRequest(f"order {order_id} is still pending at the venue; retry the cancel in a few seconds")
+    sess = open_session(adapter, customer_id, header, None)
+    try:
+        cancelled = await sess.session.cancel_order(rec.venue_order_id if rec else order_id)
+    except venue.MarketNotFound:
+        raise NotFound(f"order {order_id} not found", code="order_not_found") from None
+    except venue.VenueError as exc:
+        raise _venue_error(exc) from None
+    if rec is not None:
+        store.update_state(rec, status=cancelled.status, filled=Decimal(repr(cancelled.filled)))
+    return order_from_venue(cancelled)
