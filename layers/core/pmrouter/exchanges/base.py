@@ -360,3 +360,13 @@ class TradingSession(ABC):
     @abstractmethod
     async def balance(self, *, refresh: bool = False) -> dict[str, Any]:
         """The venue's raw balance payload (the contract's opaque `raw`)."""
+
+    @abstractmethod
+    async def complete_credentials(self) -> Credentials:
+        """The credentials to store after onboarding, completed from what the user gave
+        (Polymarket derives its CLOB API key from the private key through L1 auth)."""
+
+    @property
+    def address(self) -> str | None:
+        """The wallet address the session trades from, where the venue has one."""
+        return None

@@ -66,6 +66,8 @@ def open_session(adapter: ExchangeAdapter, customer_id: str, header: str | None,
 def _session(adapter: ExchangeAdapter, creds: Credentials) -> TradingSession:
     try:
         return adapter.open_session(creds)
+    except NotImplementedError:
+        raise NotSupported(f"{adapter.name} does not trade through pmrouter") from None
     except ValueError as exc:  # adapters reject incomplete credentials with a message naming the field
         raise ValidationFailed([f"credentials: {exc}"]) from None
 

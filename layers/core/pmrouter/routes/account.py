@@ -1,0 +1,105 @@
+"""/onboard and /ping: linking a venue account, and checking that the link works."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from ..api.auth import CurrentPrincipal
+from ..api.errors import ApiError, NotSupported, ValidationFailed
+from ..api.selectors import adapter_for
+from ..auth import credentials as credstore
+from ..contract.trading import OnboardRequest, OnboardResponse, PingResult
+from ..exchanges import errors as venue
+from ..exchanges.base import Credentials
+from ..exchanges.registry import all_adapters
+
+router = APIRouter(tags=["account"])
+
+
+def _self_credentials(exchange: str, req: OnboardRequest) -> Credentials:
+    problems = []
+    if req.wallet_type or req.eoa_address or req.chain_id:
+        problems.append("wallet_type, eoa_address and chain_id apply to mode=managed only")
+    if exchange == "kalshi":
+        if not req.api_key_id:
+            problems.append("api_key_id is required for Kalshi (the key id shown when you created the API key)")
+        if not req.private_key:
+            problems.append("private_key is required for Kalshi (the RSA private key, PEM)")
+        if req.clob_api_key or req.clob_api_secret or req.clob_api_passphrase:
+            problems.append("clob_api_key, clob_api_secret and clob_api_passphrase are Polymarket fields")
+    else:
+        clob = [req.clob_api_key, req.clob_api_secret, req.clob_api_passphrase]
+        if any(clob) and not all(clob):
+            problems.append("clob_api_key, clob_api_secret and clob_api_passphrase go together")
+        if not any(clob) and not req.private_key:
+            problems.append("Polymarket needs clob_api_key, clob_api_secret and clob_api_passphrase, "
+                            "or private_key (from which they are derived)")
+        if req.api_key_id:
+            problems.append("api_key_id is a Kalshi field")
+    if problems:
+        raise ValidationFailed(problems)
+    return Credentials(api_key_id=req.api_key_id, private_key=req.private_key, clob_api_key=req.clob_api_key,
+                       clob_api_secret=req.clob_api_secret, clob_api_passphrase=req.clob_api_passphrase)
+
+
+async def onboard_self(customer_id: str, req: OnboardRequest) -> OnboardResponse:
+    adapter = adapter_for(req.exchange)
+    if not adapter.capabilities.create_order:
+        raise NotSupported(f"{adapter.name} is market-data only in pmrouter; nothing to onboard")
+    creds = _self_credentials(adapter.id, req)
+    try:
+        session = adapter.open_session(creds)
+        complete = await session.complete_credentials()
+        await adapter.open_session(complete).balance()
+    except ValueError as exc:
+        raise ValidationFailed([f"credentials: {exc}"]) from None
+    except venue.VenueAuthError as exc:
+        raise ApiError(f"{adapter.name} rejected these credentials: {exc.message}", status=400,
+                       code="authentication_failed") from None
+    except venue.VenueError as exc:
+        from ..api.errors import from_venue_error
+        raise from_venue_error(exc) from None
+    credstore.store(customer_id, adapter.id, complete, mode="self",
+                    address=session.address)
+    return OnboardResponse(exchange=adapter.id, mode="self", status="complete",
+                           linked_exchanges=credstore.linked_exchanges(customer_id),
+                           steps_completed=["exchange_linked", "credentials_validated", "credentials_stored"],
+                           eoa_address=session.address)
+
+
+@router.post("/onboard", response_model=OnboardResponse, response_model_exclude_none=True)
+async def onboard(principal: CurrentPrincipal, body: Annotated[OnboardRequest, Body()]) -> OnboardResponse:
+    exchange = body.exchange.strip().lower()
+    if exchange not in ("polymarket", "kalshi"):
+        adapter_for(exchange)  # 404 for unknown venues
+        raise ValidationFailed([f"exchange must be polymarket or kalshi for onboarding; got {body.exchange!r}"])
+    if body.mode == "managed":
+        raise NotSupported("managed wallets are not available yet; use mode=self")
+    return await onboard_self(principal.customer_id, body)
+
+
+@router.get("/ping", response_model=list[PingResult])
+async def ping(principal: CurrentPrincipal, exchange: Annotated[str | None, Query()] = None) -> list[PingResult]:
+    adapters = [adapter_for(exchange)] if exchange else [a for a in all_adapters() if a.capabilities.create_order]
+    out = []
+    for adapter in adapters:
+        if not adapter.capabilities.create_order:
+            out.append(PingResult(exchange=adapter.id, has_credentials=False, authenticated=False,
+                                  message=f"{adapter.name} is market-data only"))
+            continue
+        stored = credstore.load(principal.customer_id, adapter.id)
+        if stored is None:
+            out.append(PingResult(exchange=adapter.id, has_credentials=False, authenticated=False,
+                                  message="no stored credentials; POST /api/v1/onboard to link this exchange"))
+            continue
+        try:
+            await adapter.open_session(stored.credentials).balance()
+            out.append(PingResult(exchange=adapter.id, has_credentials=True, authenticated=True, message="ok"))
+        except venue.VenueAuthError as exc:
+            out.append(PingResult(exchange=adapter.id, has_credentials=True, authenticated=False,
+                                  message=f"credentials rejected: {exc.message}"))
+        except venue.VenueError as exc:
+            out.append(PingResult(exchange=adapter.id, has_credentials=True, authenticated=False,
+                                  message=f"{adapter.name} unavailable: {exc.message}"))
+    return out
