@@ -96,9 +96,13 @@ class EmbeddedAws:
 def start_embedded_aws(port: int = 0, *, platform: dict[str, str] | None = None) -> EmbeddedAws:
     """Start moto's server on loopback, point boto3 at it through the environment, and create the
     template's resources. `platform` adds entries to the platform secret."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
     from .servers import free_port
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
 
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
