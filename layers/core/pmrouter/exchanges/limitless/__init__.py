@@ -1,0 +1,1 @@
+"""Limitless Exchange (Base): market data. Trading through pmrouter is not offered for Limitless."""
