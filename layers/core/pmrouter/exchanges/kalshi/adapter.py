@@ -1,0 +1,98 @@
+"""Kalshi adapter: market data from the public endpoints."""
+from __future__ import annotations
+
+from ...pricing.candles import INTERVAL_SECONDS, merge_candles
+from ...settings import Settings
+from ..base import (
+    Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
+)
+from ..cache import TtlCache
+from ..errors import MarketNotFound
+from ..http import VenueHttp
+from . import config, schemas
+from .market_data import KalshiMarketData
+
+
+class KalshiAdapter(ExchangeAdapter):
+    id = config.EXCHANGE_ID
+    name = config.NAME
+    capabilities = Capabilities(
+        fetch_markets=True, fetch_events=True, fetch_orderbook=True, fetch_price_history=True, fetch_trades=True,
+        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
+        fetch_order_history=True,
+    )
+    # Kalshi's time_in_force: good_till_canceled, immediate_or_cancel, fill_or_kill. GTD would be
+    # expiration_time on a GTC order, but pmrouter keeps gtd to Polymarket as the contract says.
+    order_types = frozenset({"gtc", "ioc", "fok"})
+    fee_model = FeeModel(kind="quadratic", rate=config.TAKER_FEE_RATE, round_up_to=0.01,
+                         note="Kalshi taker fee: round up to the cent of 0.07 x contracts x P x (1 - P)")
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
+        self.md = KalshiMarketData(self.http)
+        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
+        self._events: TtlCache[str, dict] = TtlCache(600, 20_000)
+
+    async def list_markets(self) -> list[VenueMarket]:
+        events = {e["event_ticker"]: e for e in await self.md.all_events()}
+        out = []
+        for raw in await self.md.all_markets():
+            m = schemas.parse_market(raw, events.get(raw.get("event_ticker", "")))
+            self._cache.put(m.exchange_market_id, m)
+            out.append(m)
+        for ticker, e in events.items():
+            self._events.put(ticker, e)
+        return out
+
+    async def get_market(self, market_id: str) -> VenueMarket:
+        ticker = (market_id or "").strip().upper()
+        hit = self._cache.get(ticker)
+        if hit is not None:
+            return hit
+        if not ticker:
+            raise MarketNotFound(self.id, "empty ticker")
+        raw = await self.md.market(ticker)
+        event_ticker = raw.get("event_ticker") or ""
+        event = self._events.get(event_ticker)
+        if event is None and event_ticker:
+            event = await self.md.event(event_ticker)
+            self._events.put(event_ticker, event)
+        market = schemas.parse_market(raw, event)
+        self._cache.put(ticker, market)
+        return market
+
+    def tick_at(self, market: VenueMarket, price: float) -> float | None:
+        return schemas.tick_at(market.extra.get("price_ranges"), price) or market.tick_size
+
+    async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:
+        raw = await self.md.orderbook(market.exchange_market_id, depth)
+        book = schemas.parse_orderbook(raw, market.outcomes.index(outcome), depth)
+        best = book.bids[0][0] if book.bids else 0.5
+        return OrderBook(book.bids, book.asks, book.timestamp, self.tick_at(market, best), market.min_order_size,
+                         f"{market.exchange_market_id}:{outcome.name.lower()}")
+
+    async def get_price_history(self, market: VenueMarket, outcome: VenueOutcome, interval: Interval,
+                                start: int, end: int) -> list[Candle]:
+        series = market.extra.get("series_ticker")
+        if not series:
+            event = await self.md.event(market.exchange_group_id)
+            series = event.get("series_ticker")
+        period = config.PERIOD[interval]
+        raw = await self.md.candlesticks(series, market.exchange_market_id, start, end, period)
+        candles = schemas.parse_candles(raw, period, market.outcomes.index(outcome))
+        if INTERVAL_SECONDS[interval] != period * 60:
+            candles = merge_candles(candles, interval)
+        return [c for c in candles if start - INTERVAL_SECONDS[interval] < c.timestamp.timestamp() <= end]
+
+    async def get_trades(self, market: VenueMarket, outcome: VenueOutcome, start: int | None, end: int | None,
+                         limit: int, cursor: str | None) -> TradesPage:
+        raw = await self.md.trades(market.exchange_market_id, start, end, min(limit, config.TRADES_PAGE), cursor)
+        idx = market.outcomes.index(outcome)
+        trades = [schemas.parse_trade(t, idx) for t in raw.get("trades") or []]
+        trades.sort(key=lambda t: t.timestamp, reverse=True)
+        return TradesPage(trades, raw.get("cursor") or None)
+
+
+def create(settings: Settings) -> KalshiAdapter:
+    return KalshiAdapter(settings)
