@@ -1,0 +1,32 @@
+"""Polymarket facts (docs.polymarket.com; py-clob-client-v2 1.2.1)."""
+from __future__ import annotations
+
+from ...settings import Settings
+
+EXCHANGE_ID = "polymarket"
+NAME = "Polymarket"
+CHAIN_ID = 137
+GAMMA_PAGE = 500
+DATA_TRADES_PAGE = 500
+DATA_MAX_OFFSET = 10_000  # the Data API refuses deeper offsets
+MARKET_CACHE_TTL = 60.0
+MARKET_CACHE_SIZE = 5000
+# prices-history `fidelity` is the point spacing in minutes.
+FIDELITY = {"1m": 1, "1h": 60, "6h": 60, "1d": 360, "1w": 1440, "max": 1440}
+
+# CLOB V2 contracts (py-clob-client-v2 config.py, chain 137)
+EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
+NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
+COLLATERAL = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
+
+
+def gamma_url(settings: Settings) -> str:
+    return settings.polymarket_gamma_url
+
+
+def clob_url(settings: Settings) -> str:
+    return settings.polymarket_clob_url
+
+
+def data_url(settings: Settings) -> str:
+    return settings.polymarket_data_url
