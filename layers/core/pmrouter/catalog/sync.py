@@ -206,4 +206,10 @@ def run_sync() -> dict[str, Any]:
             except Exception:  # pragma: no cover
                 pass
 
-    return asyncio.run(main()).as_dict()
+    # A private loop rather than asyncio.run(): asyncio.run() clears the thread's current loop, which
+    # would break an ASGI adapter (Mangum) sharing the process, as in the local stack.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main()).as_dict()
+    finally:
+        loop.close()
