@@ -93,20 +93,48 @@ class EmbeddedAws:
         self.server.stop()
 
 
+def _moto_subprocess(port: int):
+    """moto's server in its own process: its in-memory state must not be shared with tests that use
+    `mock_aws` (which resets every in-process backend when it exits), and a second process keeps
+    the simulated AWS off the API's interpreter lock."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).read(1)
+            return proc
+        except Exception:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.05)
+
+
+class _Proc:
+    def __init__(self, proc):
+        self.proc = proc
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except Exception:
+            self.proc.kill()
+
+
 def start_embedded_aws(port: int = 0, *, platform: dict[str, str] | None = None) -> EmbeddedAws:
     """Start moto's server on loopback, point boto3 at it through the environment, and create the
     template's resources. `platform` adds entries to the platform secret."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
     from .servers import free_port
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
-
     port = port or free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    server = _Proc(_moto_subprocess(port))
     endpoint = f"http://127.0.0.1:{port}"
     os.environ.update({
         "AWS_ENDPOINT_URL": endpoint,

@@ -1,8 +1,11 @@
 """Each function's Lambda handler, invoked the way Lambda does, with the payloads in events/."""
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+
+import pytest
 
 from shared.localstack.stack import load_function
 
@@ -18,6 +21,16 @@ class FakeContext:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 29_000
+
+
+@pytest.fixture(autouse=True)
+def event_loop_like_lambda():
+    """A Lambda process has a current event loop for Mangum; other tests in this worker may have
+    closed the main thread's one with asyncio.run()."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
 
 
 def _event(name: str, api_key: str | None = None) -> dict:

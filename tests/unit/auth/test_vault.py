@@ -22,6 +22,7 @@ def kms_key(monkeypatch):
         key = boto3.client("kms").create_key()["KeyMetadata"]["KeyId"]
         monkeypatch.setenv("PMROUTER_KMS_KEY_ID", key)
         yield key
+    monkeypatch.undo()
     dynamo.reset()
 
 

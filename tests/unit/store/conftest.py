@@ -22,5 +22,6 @@ def tables(monkeypatch):
             monkeypatch.setenv(var, name)
         reload_settings()
         yield names
+    monkeypatch.undo()  # restore the environment before settings are re-read
     dynamo.reset()
     reload_settings()
