@@ -121,11 +121,11 @@ class KalshiWorld:
         yes_ask = asks[0][0] if asks else 1.0
         status = {"active": "active", "closed": "closed", "resolved": "finalized"}[q.status]
         last = round((yes_bid + yes_ask) / 2, 2)
-        vol = round(lst.volume / max(lst.probs[0], 0.05))  # contracts
+        vol = round(lst.volume)  # contracts (each pays $1, so roughly dollars of exposure)
         return {
             "ticker": ticker, "event_ticker": event_ticker, "market_type": "binary",
             "title": lst.title, "subtitle": q.description, "yes_sub_title": getattr(q, "candidate", None) or "Yes",
-            "no_sub_title": "No", "open_time": iso(q.end.timestamp() - 90 * 86400), "close_time": iso(q.end),
+            "no_sub_title": "No", "open_time": iso(min(q.end.timestamp() - 90 * 86400, self.universe.now.timestamp() - 30 * 86400)), "close_time": iso(q.end),
             "expiration_time": iso(q.end), "latest_expiration_time": iso(q.end), "status": status,
             "result": ("yes" if q.prob >= 0.5 else "no") if q.status == "resolved" else "",
             "yes_bid_dollars": d4(yes_bid), "yes_ask_dollars": d4(yes_ask),
