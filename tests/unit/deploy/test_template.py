@@ -57,3 +57,28 @@ def test_every_table_is_wired_to_an_environment_variable():
 
 def test_catalog_sync_is_scheduled():
     assert schedules(TEMPLATE).get("catalog_sync") == 300
+
+
+def _functions():
+    return {r["Properties"]["CodeUri"].split("/")[-1]: r["Properties"] for r in TEMPLATE["Resources"].values()
+            if r.get("Type") == "AWS::Serverless::Function"}
+
+
+def test_kms_use_is_always_conditioned():
+    """No function may use the data key unconditionally: credential records only under their
+    encryption-context purpose, the platform secret only through Secrets Manager."""
+    for name, props in _functions().items():
+        for policy in props.get("Policies", []):
+            assert "KMSDecryptPolicy" not in policy, f"{name}: unconditioned KMSDecryptPolicy"
+            for stmt in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+                if any(a.startswith("kms:") for a in actions):
+                    assert stmt.get("Condition"), f"{name}: {stmt.get('Sid')} has no condition"
+
+
+def test_market_data_function_cannot_write_or_read_credentials():
+    props = _functions()["markets"]
+    for policy in props["Policies"]:
+        assert "DynamoDBCrudPolicy" not in policy
+        if "DynamoDBReadPolicy" in policy:
+            assert policy["DynamoDBReadPolicy"]["TableName"]["Args"] in ("ApiKeysTable", "CatalogTable")

@@ -187,7 +187,7 @@ async def get_order(adapter: ExchangeAdapter, customer_id: str, order_id: str, h
     sess = open_session(adapter, customer_id, header, None)
     try:
         if rec is not None and rec.venue_order_id is None:
-            found = await sess.session.find_order(rec.client_order_id, None)
+            found = await sess.session.find_order(rec.client_order_id, await adapter.get_market(rec.market_id))
             if found is None:
                 return order_from_record(rec)
             live = found

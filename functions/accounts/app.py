@@ -1,0 +1,13 @@
+"""Lambda for the account endpoint group (onboard, ping)."""
+from mangum import Mangum
+
+from pmrouter.bootstrap import bootstrap
+
+bootstrap()
+
+from pmrouter.api.app import create_app  # noqa: E402
+from pmrouter.routes import account  # noqa: E402
+
+ROUTERS = [account.router]
+app = create_app(ROUTERS, title="pmrouter accounts")
+handler = Mangum(app, lifespan="off")

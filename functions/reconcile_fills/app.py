@@ -1,0 +1,10 @@
+"""Scheduled Lambda: bring unfinished orders and fills up to date from the venues."""
+from pmrouter.bootstrap import bootstrap
+
+bootstrap()
+
+from pmrouter.trading.reconcile import run_reconcile  # noqa: E402
+
+
+def handler(event, context):
+    return run_reconcile()
