@@ -153,8 +153,9 @@ class KalshiWorld:
         """(yes bids, no bids) ascending, best last: the venue's own ordering."""
         lst = self.listing[ticker]
         bids, asks = book(ticker, "kalshi", 0, lst.probs[0], lst.tick, lst.min_size)
-        yes = [[d4(p), fp(s)] for p, s in sorted(bids)]
-        no = [[d4(1 - p), fp(s)] for p, s in sorted(asks, reverse=True)]
+        # Whole contracts: the sandbox's Kalshi markets do not enable fractional trading.
+        yes = [[d4(p), fp(max(1, round(s)))] for p, s in sorted(bids)]
+        no = [[d4(1 - p), fp(max(1, round(s)))] for p, s in sorted(asks, reverse=True)]
         return yes, no
 
     @lru_cache(maxsize=4096)
@@ -253,7 +254,8 @@ def market_data_router(world: KalshiWorld) -> APIRouter:
     def orderbook(ticker: str, depth: int = Query(0)):
         if ticker not in world.markets:
             return error(404, "not_found", "market not found")
-        yes, no = world.levels(ticker)
+        live = world.portfolio.depth(ticker) if getattr(world, "portfolio", None) else None
+        yes, no = live if live is not None else world.levels(ticker)
         if depth > 0:
             yes, no = yes[-depth:], no[-depth:]
         return {"orderbook_fp": {"yes_dollars": yes, "no_dollars": no},
@@ -297,14 +299,24 @@ def market_data_router(world: KalshiWorld) -> APIRouter:
     return r
 
 
-def create_app(universe: Universe) -> FastAPI:
+def create_app(universe: Universe):
+    from .faults import with_faults
+    from .kalshi_portfolio import install
+
     world = KalshiWorld(universe)
     app = FastAPI(title="sandbox kalshi", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.world = world
     app.include_router(market_data_router(world), prefix=PREFIX)
+    install(app, world, PREFIX)
 
     @app.exception_handler(404)
     async def _not_found(_: Request, __: Exception) -> JSONResponse:
         return error(404, "not_found", "not found")
 
-    return app
+    @app.exception_handler(405)
+    async def _method(_: Request, __: Exception) -> JSONResponse:
+        return error(405, "method_not_allowed", "method not allowed")
+
+    return with_faults(app, lambda status: {"error": {"code": "service_unavailable" if status >= 500 else
+                                                      "too_many_requests", "message": "sandbox fault", "details": ""}}
+                       if status != 429 else {"error": "too many requests"})

@@ -1,16 +1,21 @@
 """Kalshi adapter: market data from the public endpoints."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...pricing.candles import INTERVAL_SECONDS, merge_candles
 from ...settings import Settings
 from ..base import (
-    Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
+    Candle, Capabilities, Credentials, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
 )
 from ..cache import TtlCache
 from ..errors import MarketNotFound
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import KalshiMarketData
+
+if TYPE_CHECKING:
+    from .trading import KalshiSession
 
 
 class KalshiAdapter(ExchangeAdapter):
@@ -61,6 +66,11 @@ class KalshiAdapter(ExchangeAdapter):
         market = schemas.parse_market(raw, event)
         self._cache.put(ticker, market)
         return market
+
+    def open_session(self, credentials: Credentials) -> "KalshiSession":
+        from .trading import KalshiSession
+
+        return KalshiSession(self, credentials)
 
     def tick_at(self, market: VenueMarket, price: float) -> float | None:
         return schemas.tick_at(market.extra.get("price_ranges"), price) or market.tick_size
