@@ -114,8 +114,9 @@ class PolymarketWorld:
     def book_payload(self, token: str, bids=None, asks=None) -> dict[str, Any]:
         m, i = self.tokens[token]
         lst = self.listing[m["id"]]
+        live = self.trading.depth(token) if getattr(self, "trading", None) else None
         if bids is None:
-            bids, asks = self.levels(token)
+            bids, asks = live if live is not None else self.levels(token)
         tick = lst.tick
         body = {
             "market": m["conditionId"], "asset_id": token, "timestamp": str(int(time.time() * 1000)), "hash": "",
@@ -188,10 +189,14 @@ def create_gamma_app(universe: Universe) -> FastAPI:
     return app
 
 
-def create_clob_app(universe: Universe) -> FastAPI:
+def create_clob_app(universe: Universe):
+    from .faults import with_faults
+    from .polymarket_clob_trading import install
+
     w = world_for(universe)
     app = FastAPI(title="sandbox polymarket clob", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.world = w
+    install(app, w)
 
     def token_or_404(token_id: str | None):
         if not token_id:
@@ -298,7 +303,8 @@ def create_clob_app(universe: Universe) -> FastAPI:
     async def _nf(_: Request, __: Exception) -> JSONResponse:
         return err(404, "not found")
 
-    return app
+    return with_faults(app, lambda status: {"error": "Too Many Requests" if status == 429 else
+                                            "Trading is currently disabled. Check status.polymarket.com"})
 
 
 def create_data_app(universe: Universe) -> FastAPI:
@@ -315,5 +321,17 @@ def create_data_app(universe: Universe) -> FastAPI:
         if m is None:
             return []
         return w.trades(m["id"])[offset: offset + limit]
+
+    @app.get("/positions")
+    def positions(user: str | None = None, market: str | None = None, sizeThreshold: float = 1.0,
+                  limit: int = Query(100), offset: int = Query(0)):
+        from .polymarket_clob_trading import positions_rows
+
+        if not user:
+            return err(400, "user is required")
+        trading = getattr(w, "trading", None)
+        rows = positions_rows(trading, user) if trading else []
+        rows = [p for p in rows if (not market or p["conditionId"] == market) and p["size"] >= sizeThreshold]
+        return rows[offset: offset + min(limit, 500)]
 
     return app

@@ -1,16 +1,21 @@
 """Polymarket adapter: catalog from Gamma, books and prices from the CLOB, the tape from the Data API."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import (
-    Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
+    Candle, Capabilities, Credentials, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
 )
 from ..cache import TtlCache
 from ..errors import MarketNotFound, VenueError
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import PolymarketMarketData
+
+if TYPE_CHECKING:
+    from .trading import PolymarketSession
 
 NO_FEE = FeeModel(kind="none", note="Polymarket: no taker fee on this market")
 
@@ -35,6 +40,11 @@ class PolymarketAdapter(ExchangeAdapter):
         self.md = PolymarketMarketData(self.gamma, self.clob, self.data)
         self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
         self._fees: TtlCache[str, FeeModel] = TtlCache(600, 20_000)
+
+    def open_session(self, credentials: Credentials) -> "PolymarketSession":
+        from .trading import PolymarketSession
+
+        return PolymarketSession(self, credentials)
 
     def _remember(self, m: VenueMarket) -> None:
         self._cache.put(m.exchange_market_id, m)
