@@ -105,6 +105,7 @@ class LocalStack:
     api_key: str = ""
     customer_id: str = ""
     urls: dict[str, str] = field(default_factory=dict)
+    apps: dict[str, Any] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _timers: list[threading.Thread] = field(default_factory=list)
 
@@ -144,6 +145,7 @@ class LocalStack:
                 self.urls[spec.name] = preset  # talk to whatever server the operator named
                 continue
             app = _factory(spec.factory)(universe, **dict(spec.kwargs))
+            self.apps[spec.name] = app
             port = self.sandbox_base_port + i if self.sandbox_base_port else 0
             server = serve(app, spec.name, port)
             self.servers.append(server)
@@ -178,6 +180,46 @@ class LocalStack:
         self.customer_id = account["customer_id"]
         self.api_key = self.dev_api_key or new_api_key()
         store_key(self.api_key, self.customer_id, "builder", "scale")
+        self._onboard_demo()
+
+    def _onboard_demo(self) -> None:
+        """Link the demo account to both trading venues, the way a user would (POST /onboard, self
+        mode), with fresh keys: a Polygon EOA for Polymarket (the sandbox faucet funds it on first
+        L1 auth) and an RSA key registered with the sandbox Kalshi."""
+        import asyncio
+        import uuid
+
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from eth_account import Account
+
+        from pmrouter.contract.trading import OnboardRequest
+        from pmrouter.routes.account import onboard_self
+
+        requests = []
+        if "polymarket-clob" in self.apps:
+            requests.append(OnboardRequest(exchange="polymarket", mode="self",
+                                               private_key="0x" + bytes(Account.create().key).hex()))
+        kalshi = self.apps.get("kalshi")
+        if kalshi is not None:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+            public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+            key_id = str(uuid.uuid4())
+            kalshi.state.world.register_key(key_id, public)
+            requests.append(OnboardRequest(exchange="kalshi", mode="self", api_key_id=key_id, private_key=pem))
+
+        async def run() -> None:
+            for req in requests:
+                await onboard_self(self.customer_id, req)
+
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(run())
+        finally:
+            loop.close()
 
     def _start_api(self, modules: dict[str, ModuleType]) -> None:
         from pmrouter.api.app import create_app

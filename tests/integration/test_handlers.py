@@ -64,3 +64,26 @@ def test_catalog_sync_handler_writes_a_snapshot(stack):
     report = fn.handler(_event("catalog_sync/scheduled.json"), FakeContext())
     assert report["market_count"] >= 200
     assert set(report["venues"]) == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}
+
+
+def test_trading_handler_balance(stack):
+    fn = load_function("trading")
+    resp = fn.handler(_event("trading/get_balance.json", stack.api_key), FakeContext())
+    body = json.loads(resp["body"])
+    assert resp["statusCode"] == 200, body
+    assert isinstance(body["raw"], dict) and body["raw"]
+
+
+def test_accounts_handler_ping(stack):
+    fn = load_function("accounts")
+    resp = fn.handler(_event("accounts/get_ping.json", stack.api_key), FakeContext())
+    assert resp["statusCode"] == 200
+    rows = {r["exchange"]: r for r in json.loads(resp["body"])}
+    assert set(rows) == {"polymarket", "kalshi"}
+    assert all(r["has_credentials"] and r["authenticated"] for r in rows.values()), rows
+
+
+def test_reconcile_handler_runs(stack):
+    fn = load_function("reconcile_fills")
+    report = fn.handler(_event("reconcile_fills/scheduled.json"), FakeContext())
+    assert {"orders_checked", "outcomes", "fills_recorded"} <= set(report)

@@ -66,7 +66,11 @@ async def list_orders(
                                               limit=size)
     except venue.VenueError as exc:
         raise service.from_venue_error(exc) from None
-    return [service.order_from_venue(o) for o in rows[:size]]
+    out = [service.order_from_venue(o) for o in rows]
+    if status != "open" and sess.mode != "per_request":
+        out = service.merge_history(out, principal.customer_id, adapter.id, market_id=market_id,
+                                    status=status, start=start_ts, end=end_ts)
+    return out[:size]
 
 
 @router.get("/orders/{order_id}", response_model=Order)

@@ -138,10 +138,12 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
         return await _replay(dup.existing, fp)
     try:
         placed = await sess.session.submit_order(prepared)
-    except venue.VenueUnavailable as exc:
-        if exc.ambiguous:
+    except (venue.VenueUnavailable, venue.VenueRateLimited) as exc:
+        if getattr(exc, "ambiguous", False):
             # The venue may have the order. Keep it pending; reconciliation (or the next read) settles it.
             return order_from_record(record)
+        # Certainly not processed (refused connection, the venue's own 503 or 429): forget the claim so
+        # that a retry with the same Idempotency-Key may try again.
         store.release(record)
         raise _venue_error(exc) from None
     except venue.VenueError as exc:
@@ -221,3 +223,24 @@ async def cancel_order(adapter: ExchangeAdapter, customer_id: str, order_id: str
     if rec is not None:
         store.update_state(rec, status=cancelled.status, filled=Decimal(repr(cancelled.filled)))
     return order_from_venue(cancelled)
+
+
+def merge_history(rows: list[Order], customer_id: str, exchange: str, *, market_id: str | None, status: str,
+                  start: int | None, end: int | None) -> list[Order]:
+    """Add the orders pmrouter placed for this customer that the venue's listing does not return
+    (venues without an order-history endpoint forget cancelled orders), newest first."""
+    seen = {o.id for o in rows}
+    extra = []
+    for rec in store.list_for(customer_id, exchange):
+        order = order_from_record(rec)
+        if order.id in seen or (market_id and rec.market_id != market_id):
+            continue
+        if status == "closed" and rec.status not in store.FINAL:
+            continue
+        ts = order.created_at.timestamp()
+        if (start is not None and ts < start) or (end is not None and ts > end):
+            continue
+        extra.append(order)
+    merged = rows + extra
+    merged.sort(key=lambda o: o.created_at, reverse=True)
+    return merged

@@ -3,11 +3,13 @@
 Contract order types map to the venue's: gtc -> GTC, gtd -> GTD (with `expiration`), fok -> FOK,
 ioc -> FAK. FOK and FAK are the venue's market-order shapes: a BUY signs the USDC to spend
 (size x price) against the shares it must at least receive, a SELL signs the shares against the
-USDC; both at the caller's limit price. The order id is the EIP-712 hash of the signed order.
+USDC; both at the caller's limit price (a BUY's spend is rounded up to the cent so that it
+buys at least `size` shares). The order id is the EIP-712 hash of the signed order.
 """
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -104,7 +106,10 @@ class PolymarketSession(TradingSession):
         tick = intent.market.tick_size or 0.01
         side = order_builder.BUY if intent.side == "buy" else order_builder.SELL
         if intent.order_type in ("fok", "ioc"):
-            amount = intent.size * intent.price if side == order_builder.BUY else intent.size
+            # A market BUY signs dollars: round the spend UP to the cent so that it buys at least
+            # `size` shares at the limit price (the venue's amounts carry cents).
+            amount = math.ceil(round(intent.size * intent.price * 100, 6)) / 100 if side == order_builder.BUY \
+                else intent.size
             maker, taker = order_builder.market_amounts(side, amount, intent.price, tick)
         else:
             maker, taker = order_builder.limit_amounts(side, intent.size, intent.price, tick)

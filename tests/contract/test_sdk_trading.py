@@ -1,0 +1,100 @@
+"""The official SDK in strict mode drives the whole trading flow on the local stack, on both trading
+venues, with stored credentials (the onboarded demo account) and with per-request credentials."""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+
+import parsec_api
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from eth_account import Account
+
+VENUES = ["polymarket", "kalshi"]
+
+
+def _market(sdk, exchange):
+    for m in sdk.markets.list(exchanges=[exchange], limit=50).markets:
+        if m.market_type == "binary" and m.status == "active":
+            book = sdk.orderbook.retrieve(parsec_id=m.parsec_id, outcome="yes", limit=5)
+            if len(book.bids) >= 2 and len(book.asks) >= 2:
+                return m, book
+    raise AssertionError(f"no liquid binary market on {exchange}")
+
+
+def _per_request_credentials(stack, exchange) -> dict:
+    if exchange == "polymarket":
+        return {"private_key": "0x" + bytes(Account.create().key).hex()}
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    key_id = str(uuid.uuid4())
+    stack.apps["kalshi"].state.world.register_key(key_id, public)
+    return {"api_key_id": key_id, "private_key": pem}
+
+
+def test_ping_reports_both_venues_linked(sdk):
+    rows = {r.exchange: r for r in sdk.account.ping()}
+    assert set(rows) == set(VENUES)
+    assert all(r.has_credentials and r.authenticated for r in rows.values())
+
+
+@pytest.mark.parametrize("exchange", VENUES)
+def test_trading_flow_with_stored_credentials(sdk, exchange):
+    m, book = _market(sdk, exchange)
+    assert sdk.account.balance(exchange=exchange).raw
+    tick = m.tick_size or 0.01
+    est = sdk.execution_price.retrieve(parsec_id=m.parsec_id, side="buy", amount=m.min_order_size or 5)
+    assert est.fully_filled
+    size = max(m.min_order_size or 1, 5)
+    resting_price = round(book.bids[-1][0] - tick, 4)
+    order = sdk.orders.create(exchange=exchange, market_id=m.exchange_market_id, outcome="yes", side="buy",
+                              price=resting_price, size=size)
+    assert order.status == "open" and order.filled == 0
+    assert order.id in {o.id for o in sdk.orders.list(exchange=exchange, status="open")}
+    assert sdk.orders.retrieve(order.id, exchange=exchange).status == "open"
+    cancelled = sdk.orders.cancel(order.id, exchange=exchange)
+    assert cancelled.status == "cancelled"
+    taker = sdk.orders.create(exchange=exchange, market_id=m.exchange_market_id, outcome="yes", side="buy",
+                              price=book.asks[0][0], size=size, params={"order_type": "ioc"})
+    assert taker.status in ("filled", "cancelled") and taker.filled > 0
+    fills = sdk.fills.list(exchange=exchange, market_id=m.exchange_market_id)
+    assert any(f.order_id == taker.id for f in fills)
+    positions = sdk.positions.list(exchange=exchange)
+    assert any(p.market_id == m.exchange_market_id and p.size > 0 for p in positions)
+    closed = sdk.orders.list(exchange=exchange, status="all", limit=50)
+    assert {order.id, taker.id} <= {o.id for o in closed}
+
+
+@pytest.mark.parametrize("exchange", VENUES)
+def test_trading_flow_with_per_request_credentials(sdk, stack, exchange):
+    creds = _per_request_credentials(stack, exchange)
+    header = base64.b64encode(json.dumps(creds).encode()).decode()
+    m, book = _market(sdk, exchange)
+    tick = m.tick_size or 0.01
+    size = max(m.min_order_size or 1, 5)
+    order = sdk.orders.create(exchange=exchange, market_id=m.exchange_market_id, outcome="yes", side="buy",
+                              price=round(book.bids[-1][0] - tick, 4), size=size, credentials=creds)
+    assert order.status == "open"
+    assert sdk.account.balance(exchange=exchange, x_exchange_credentials=header).raw
+    mine = sdk.orders.list(exchange=exchange, x_exchange_credentials=header)
+    assert [o.id for o in mine] == [order.id]  # a fresh account sees only its own order
+    assert sdk.orders.cancel(order.id, exchange=exchange, x_exchange_credentials=header).status == "cancelled"
+
+
+def test_unsupported_order_type_is_501_and_not_retried(sdk):
+    m, book = _market(sdk, "kalshi")
+    with pytest.raises(parsec_api.InternalServerError) as exc:
+        sdk.orders.create(exchange="kalshi", market_id=m.exchange_market_id, outcome="yes", side="buy",
+                          price=book.bids[0][0], size=1, params={"order_type": "gtd", "expiration": "4102444800"})
+    assert exc.value.status_code == 501 and exc.value.response.headers["x-should-retry"] == "false"
+
+
+def test_market_data_only_venue_cannot_trade(sdk):
+    with pytest.raises(parsec_api.InternalServerError) as exc:
+        sdk.orders.create(exchange="limitless", market_id="x", outcome="yes", side="buy", price=0.5, size=1)
+    assert exc.value.status_code == 501
