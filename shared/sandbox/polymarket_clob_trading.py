@@ -23,7 +23,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from typing import Any
 
 from eth_account import Account
@@ -198,7 +198,9 @@ def trading_router(t: ClobTrading) -> APIRouter:
                 "order_type": info.get("order_type", "GTC"), "associate_trades": info.get("trades", []),
                 "created_at": int(o.created_at)}
 
-    def settle(taker: Order, fills, wallet: Wallet, owner_key: str) -> None:
+    def settle(taker: Order, fills, wallet: Wallet, owner_key: str) -> int:
+        """Move money and shares for `fills`; returns the taker's collateral released from its lock."""
+        taker_unlocked = 0
         for f in fills:
             maker = t.engine.orders[f.maker_order]
             qty = int((f.size * UNIT).to_integral_value(ROUND_DOWN))
@@ -209,6 +211,8 @@ def trading_router(t: ClobTrading) -> APIRouter:
                     continue  # the market maker
                 if order.side == "buy":
                     limit_cost = int((f.size * order.price * UNIT).to_integral_value(ROUND_DOWN))
+                    if order is taker:
+                        taker_unlocked += limit_cost
                     w.locked -= limit_cost
                     w.collateral += limit_cost - usdc  # price improvement comes back
                     w.shares[order.instrument] = w.shares.get(order.instrument, 0) + qty
@@ -235,6 +239,7 @@ def trading_router(t: ClobTrading) -> APIRouter:
                                   "asset_id": maker.instrument, "outcome": world.listing[m["id"]].outcomes[i],
                                   "side": maker.side.upper()}],
             })
+        return taker_unlocked
 
     @r.post("/order")
     async def post_order(request: Request):
@@ -283,8 +288,15 @@ def trading_router(t: ClobTrading) -> APIRouter:
         snapped = (price / tick).quantize(Decimal(1)) * tick
         if order_type in ("GTC", "GTD") and abs(price - snapped) > Decimal("0.0000001"):
             raise ClobError(400, f"order price {price:.6f} is not on the tick size {lst.tick}")
-        if order_type in ("FOK", "FAK"):  # market orders: a price bound, rounded onto the grid
-            snapped = ((price / tick).to_integral_value(ROUND_DOWN if side == "sell" else "ROUND_CEILING")) * tick
+        if order_type in ("FOK", "FAK"):
+            # Market orders carry a price bound that need not sit on the grid: snap to the nearest
+            # tick only within float dust, otherwise toward the signer's side (never above a BUY's
+            # signed price, never below a SELL's).
+            nearest = (price / tick).quantize(Decimal(1)) * tick
+            if abs(price - nearest) <= price * Decimal("0.000001"):
+                snapped = nearest
+            else:
+                snapped = (price / tick).to_integral_value(ROUND_FLOOR if side == "buy" else ROUND_CEILING) * tick
         if not tick <= snapped <= 1 - tick:
             raise ClobError(400, f"order price must be between {tick} and {1 - tick}")
         size = Decimal(shares) / UNIT
@@ -299,7 +311,8 @@ def trading_router(t: ClobTrading) -> APIRouter:
         with t.lock:
             t.seed(token)
             if side == "buy":
-                need = int((size * snapped * UNIT).to_integral_value("ROUND_CEILING"))
+                # A BUY never locks (or spends) more than the USDC it signed.
+                need = min(maker_amt, int((size * snapped * UNIT).to_integral_value(ROUND_CEILING)))
                 if wallet.collateral < need:
                     raise ClobError(400, "not enough balance / allowance")
             else:
@@ -336,11 +349,11 @@ def trading_router(t: ClobTrading) -> APIRouter:
                             "orderID": order_id, "status": "unmatched", "makingAmount": "0", "takingAmount": "0",
                             "transactionsHashes": [], "tradeIDs": []}
                 raise ClobError(400, f"invalid post-only order: {exc.reason}") from None
-            settle(o, fills, wallet, api_key)
+            unlocked = settle(o, fills, wallet, api_key)
             if o.status != "open":  # what did not rest is released
                 left = o.remaining
                 if side == "buy":
-                    back = int((left * snapped * UNIT).to_integral_value(ROUND_DOWN))
+                    back = need - unlocked
                     wallet.locked -= back
                     wallet.collateral += back
                 else:

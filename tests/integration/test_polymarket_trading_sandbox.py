@@ -103,3 +103,18 @@ def test_venue_refusals(env):
                                               clob_api_passphrase="pp"))
     with pytest.raises(VenueAuthError):
         run(forged.balance())
+
+
+def test_fok_buy_signs_exactly_the_limit_and_never_overspends(env):
+    adapter, _ = env
+    s = new_session(adapter)
+    m = market(adapter)
+    ask = run(adapter.get_orderbook(m, m.outcomes[0], 5)).asks[0][0]
+    before = int(run(s.balance())["balance"])
+    prepared = run(s.prepare_order(OrderIntent(m, m.outcomes[0], "buy", ask, 5, "fok", None, "exact")))
+    signed = prepared.payload
+    assert signed.maker_amount / signed.taker_amount <= ask + 1e-12  # never above the caller's limit
+    placed = run(s.submit_order(prepared))
+    assert placed.status == "filled"
+    spent = before - int(run(s.balance())["balance"])
+    assert 0 < spent <= signed.maker_amount

@@ -97,3 +97,14 @@ def test_l1_and_l2_headers_equal_the_official_client():
     l2 = auth.l2_headers(ACCOUNT.address, OWNER, SECRET, "pp", "GET", "/data/orders", None, timestamp=1700000000)
     assert l2["POLY_SIGNATURE"] == build_hmac_signature(SECRET, 1700000000, "GET", "/data/orders")
     assert set(l2) == {"POLY_ADDRESS", "POLY_SIGNATURE", "POLY_TIMESTAMP", "POLY_API_KEY", "POLY_PASSPHRASE"}
+
+
+@pytest.mark.parametrize("price", [0.29, 0.57, 0.58, 0.03, 0.999])
+def test_contract_fok_amounts_never_cross_the_limit(price):
+    tick = 0.001 if price == 0.999 else 0.01
+    maker, taker = ob.fill_or_kill_amounts(ob.BUY, 5, price, tick)
+    assert maker % 10_000 == 0  # whole cents: the venue's market-BUY precision
+    assert maker / taker <= price + 1e-12 and taker >= 4.9 * 10**6
+    s_maker, s_taker = ob.fill_or_kill_amounts(ob.SELL, 5, price, tick)
+    assert s_maker == 5 * 10**6 and s_taker / s_maker >= price - 1e-12
+    assert ob.fill_or_kill_amounts(ob.BUY, 5, 0.57, 0.01) == (2_850_000, 5_000_000)

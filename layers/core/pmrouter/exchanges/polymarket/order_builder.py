@@ -11,7 +11,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
@@ -84,6 +84,28 @@ def market_amounts(side: int, amount: float, price: float, tick: float) -> tuple
     maker = _floor(amount, size_dp)
     taker = _fit(maker / p if side == BUY else maker * p, amount_dp)
     return _base_units(maker), _base_units(taker)
+
+
+def fill_or_kill_amounts(side: int, size: float, price: float, tick: float) -> tuple[int, int]:
+    """(makerAmount, takerAmount) for the contract's fok/ioc order (`size` shares at `price` or
+    better) in the venue's market-order shape, computed exactly so that the signed price never
+    crosses the caller's limit: a BUY spends whole cents (the venue's market-BUY precision) and
+    asks for at least that many dollars' worth of shares at the limit; a SELL sells `size` shares
+    for at least size x price."""
+    price_dp, size_dp, amount_dp = ROUNDING[tick_key(tick)]
+    q = lambda x, d, mode: x.quantize(Decimal(1).scaleb(-d), rounding=mode)  # noqa: E731
+    p = q(Decimal(str(price)), price_dp, ROUND_FLOOR if side == BUY else ROUND_CEILING)
+    s = q(Decimal(str(size)), size_dp, ROUND_FLOOR)
+    if p <= 0 or s <= 0:
+        raise ValueError("price and size must be positive")
+    if side == BUY:
+        usd = q(s * p, 2, ROUND_FLOOR)
+        if usd <= 0:
+            raise ValueError("order too small: less than one cent")
+        shares = q(usd / p, amount_dp, ROUND_CEILING)
+        return int(usd * 10**6), int(shares * 10**6)
+    usd = q(s * p, amount_dp, ROUND_CEILING)
+    return int(s * 10**6), int(usd * 10**6)
 
 
 def new_salt() -> int:

@@ -3,13 +3,13 @@
 Contract order types map to the venue's: gtc -> GTC, gtd -> GTD (with `expiration`), fok -> FOK,
 ioc -> FAK. FOK and FAK are the venue's market-order shapes: a BUY signs the USDC to spend
 (size x price) against the shares it must at least receive, a SELL signs the shares against the
-USDC; both at the caller's limit price (a BUY's spend is rounded up to the cent so that it
-buys at least `size` shares). The order id is the EIP-712 hash of the signed order.
+USDC; both computed exactly so that the signed price never crosses the caller's limit (a BUY
+spends whole cents, so when size x price is not a whole number of cents it buys slightly fewer
+than `size` shares). The order id is the EIP-712 hash of the signed order.
 """
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -106,11 +106,7 @@ class PolymarketSession(TradingSession):
         tick = intent.market.tick_size or 0.01
         side = order_builder.BUY if intent.side == "buy" else order_builder.SELL
         if intent.order_type in ("fok", "ioc"):
-            # A market BUY signs dollars: round the spend UP to the cent so that it buys at least
-            # `size` shares at the limit price (the venue's amounts carry cents).
-            amount = math.ceil(round(intent.size * intent.price * 100, 6)) / 100 if side == order_builder.BUY \
-                else intent.size
-            maker, taker = order_builder.market_amounts(side, amount, intent.price, tick)
+            maker, taker = order_builder.fill_or_kill_amounts(side, intent.size, intent.price, tick)
         else:
             maker, taker = order_builder.limit_amounts(side, intent.size, intent.price, tick)
         signed = order_builder.sign_order(
