@@ -19,6 +19,7 @@ from ..errors import (
     VenueProtocolError,
     VenueRateLimited,
 )
+from ..http import default_error_message
 from . import config
 
 # --- envelope and errors ----------------------------------------------------------------------------
@@ -29,15 +30,9 @@ _RATE_WORDS = ("rate limit", "too many", "frequent")
 
 
 def error_message(body: Any, fallback: str) -> str:
-    """`VenueHttp.error_message`: Opinion spells its message `errmsg` (older docs: `msg`)."""
-    if isinstance(body, Mapping):
-        for key in ("errmsg", "msg", "message", "error"):
-            val = body.get(key)
-            if isinstance(val, str) and val:
-                return val
-    if isinstance(body, str) and body:
-        return body[:300]
-    return fallback
+    """`VenueHttp.error_message`: Opinion spells its message `errmsg` (older docs: `msg`); the shared
+    extractor reads both."""
+    return default_error_message(body, fallback)
 
 
 def envelope_error(errno: Any, errmsg: str, *, status: int | None = None) -> VenueError:

@@ -21,6 +21,7 @@ from ..errors import (
     VenueProtocolError,
     VenueRateLimited,
 )
+from ..http import default_error_message
 from . import config
 
 _WEI = Decimal(10) ** config.TOKEN_DECIMALS
@@ -29,19 +30,9 @@ _WEI = Decimal(10) ** config.TOKEN_DECIMALS
 
 
 def error_message(body: Any, fallback: str) -> str:
-    """`VenueHttp.error_message`: Predict spells it `message` (sometimes `error`)."""
-    if isinstance(body, Mapping):
-        for key in ("message", "error", "msg", "detail"):
-            val = body.get(key)
-            if isinstance(val, str) and val:
-                return val
-            if isinstance(val, Mapping):
-                inner = error_message(val, "")
-                if inner:
-                    return inner
-    if isinstance(body, str) and body:
-        return body[:300]
-    return fallback
+    """`VenueHttp.error_message`: Predict spells it `message` (sometimes `error`), which the shared
+    extractor already reads."""
+    return default_error_message(body, fallback)
 
 
 def envelope_error(message: str) -> VenueError:
