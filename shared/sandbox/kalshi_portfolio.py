@@ -86,6 +86,14 @@ class Portfolio:
             self.users.setdefault(user_id, User(user_id))
         return user_id
 
+    def sweep(self) -> None:
+        """Expire good-till-time orders and give their owners the locked collateral back."""
+        with self.lock:
+            for o in self.engine.expire():
+                u = self.users.get(o.owner)
+                if u is not None:
+                    u.locked_cents -= math.ceil(self.unit_cost(o.side, o.price) * o.remaining * 100)
+
     def seed(self, ticker: str) -> None:
         if ticker in self._seeded:
             return
@@ -149,6 +157,7 @@ def portfolio_router(portfolio: Portfolio, prefix: str) -> APIRouter:
                             hashes.SHA256())
         except (InvalidSignature, ValueError):
             raise ApiError(401, "authentication_error", "invalid signature") from None
+        portfolio.sweep()
         return portfolio.users[known[1]]
 
     def order_json(o: Order) -> dict[str, Any]:
@@ -163,6 +172,7 @@ def portfolio_router(portfolio: Portfolio, prefix: str) -> APIRouter:
             "initial_count_fp": fp(o.size), "taker_fill_cost_dollars": "0.0000", "maker_fill_cost_dollars": "0.0000",
             "taker_fees_dollars": "0.0000", "maker_fees_dollars": "0.0000", "created_time": iso(o.created_at),
             "last_update_time": iso(o.updated_at), "self_trade_prevention_type": o.stp and "taker_at_cross",
+            "expiration_time": iso(o.expires_at) if o.expires_at else None,
             # legacy fields the official SDK models require
             "side": "yes" if bid else "no", "action": "buy" if bid else "sell",
             "yes_price": int(o.price * 100), "no_price": int((ONE - o.price) * 100),
@@ -201,7 +211,15 @@ def portfolio_router(portfolio: Portfolio, prefix: str) -> APIRouter:
             need = math.ceil(portfolio.unit_cost(side, price) * count * 100)
             if user.cash_cents - user.locked_cents < need:
                 raise ApiError(400, "insufficient_balance", "Insufficient balance for this order")
-            order = Order(str(uuid.uuid4()), user.id, ticker, side, price, count, tif=TIF[body["time_in_force"]],
+            expires = body.get("expiration_time")
+            if expires is not None:
+                if body["time_in_force"] == "immediate_or_cancel":
+                    raise ApiError(400, "invalid_parameters", "Cannot specify both immediate_or_cancel and expiration_ts")
+                if not isinstance(expires, int) or expires <= time.time():
+                    raise ApiError(400, "invalid_parameters", "Expiration timestamp must be in the future")
+            order = Order(str(uuid.uuid4()), user.id, ticker, side, price, count,
+                          tif="GTD" if expires is not None else TIF[body["time_in_force"]],
+                          expires_at=float(expires) if expires is not None else None,
                           stp="cancel_taker" if body["self_trade_prevention_type"] == "taker_at_cross" else None,
                           client_id=body.get("client_order_id"))
             user.locked_cents += need

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 
 import parsec_api
@@ -86,12 +87,16 @@ def test_trading_flow_with_per_request_credentials(sdk, stack, exchange):
     assert sdk.orders.cancel(order.id, exchange=exchange, x_exchange_credentials=header).status == "cancelled"
 
 
-def test_unsupported_order_type_is_501_and_not_retried(sdk):
-    m, book = _market(sdk, "kalshi")
-    with pytest.raises(parsec_api.InternalServerError) as exc:
-        sdk.orders.create(exchange="kalshi", market_id=m.exchange_market_id, outcome="yes", side="buy",
-                          price=book.bids[0][0], size=1, params={"order_type": "gtd", "expiration": "4102444800"})
-    assert exc.value.status_code == 501 and exc.value.response.headers["x-should-retry"] == "false"
+@pytest.mark.parametrize("exchange", VENUES)
+def test_good_till_date_orders_rest_until_their_expiration(sdk, exchange):
+    m, book = _market(sdk, exchange)
+    tick = m.tick_size or 0.01
+    expiration = str(int(time.time()) + 3600)
+    order = sdk.orders.create(exchange=exchange, market_id=m.exchange_market_id, outcome="yes", side="buy",
+                              price=round(book.bids[-1][0] - tick, 4), size=max(m.min_order_size or 1, 5),
+                              params={"order_type": "gtd", "expiration": expiration})
+    assert order.status == "open"
+    assert sdk.orders.cancel(order.id, exchange=exchange).status == "cancelled"
 
 
 def test_market_data_only_venue_cannot_trade(sdk):

@@ -133,3 +133,20 @@ def test_bad_credentials_name_the_field(env):
         adapter.open_session(Credentials(api_key_id="k", private_key="not a pem"))
     with pytest.raises(ValueError, match="api_key_id"):
         adapter.open_session(Credentials(private_key="x"))
+
+
+def test_good_till_time_expires_and_releases_collateral(env):
+    import time
+
+    adapter, _, _ = env
+    s = session(env)
+    m = market(adapter)
+    start = run(s.balance())["balance"]
+    intent = OrderIntent(m, m.outcomes[0], "buy", 0.02, 10, "gtd", int(time.time()) + 2, "cid-gtt")
+    prepared = run(s.prepare_order(intent))
+    assert prepared.payload["expiration_time"] == intent.expiration
+    placed = run(s.submit_order(prepared))
+    assert placed.status == "open" and run(s.balance())["balance"] == start - 20
+    time.sleep(2.2)
+    assert run(s.get_order(placed.id)).status == "cancelled"
+    assert run(s.balance())["balance"] == start

@@ -26,9 +26,9 @@ class KalshiAdapter(ExchangeAdapter):
         create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
         fetch_order_history=True,
     )
-    # Kalshi's time_in_force: good_till_canceled, immediate_or_cancel, fill_or_kill. GTD would be
-    # expiration_time on a GTC order, but pmrouter keeps gtd to Polymarket as the contract says.
-    order_types = frozenset({"gtc", "ioc", "fok"})
+    # Kalshi's time_in_force: good_till_canceled, immediate_or_cancel, fill_or_kill; a good-till-time
+    # order is good_till_canceled with `expiration_time`, which is the contract's gtd.
+    order_types = frozenset({"gtc", "ioc", "fok", "gtd"})
     fee_model = FeeModel(kind="quadratic", rate=config.TAKER_FEE_RATE, round_up_to=0.01,
                          note="Kalshi taker fee: round up to the cent of 0.07 x contracts x P x (1 - P)")
 

@@ -24,7 +24,8 @@ from .schemas import dollars, ts
 if TYPE_CHECKING:
     from .adapter import KalshiAdapter
 
-TIF = {"gtc": "good_till_canceled", "ioc": "immediate_or_cancel", "fok": "fill_or_kill"}
+TIF = {"gtc": "good_till_canceled", "gtd": "good_till_canceled", "ioc": "immediate_or_cancel",
+       "fok": "fill_or_kill"}
 STATUS_QUERY = {"open": "resting", "closed": "canceled,executed", "all": None}
 
 
@@ -110,6 +111,8 @@ class KalshiSession(TradingSession):
             "self_trade_prevention_type": "taker_at_cross",
             "client_order_id": intent.client_order_id,
         }
+        if intent.order_type == "gtd" and intent.expiration:
+            payload["expiration_time"] = int(intent.expiration)  # good till this time (Unix seconds)
         return PreparedOrder(intent, payload, None)
 
     async def submit_order(self, prepared: PreparedOrder) -> VenueOrder:
