@@ -51,7 +51,7 @@ def table_env_vars(template: dict[str, Any]) -> dict[str, str]:
 
 
 def create_tables(template: dict[str, Any], prefix: str = "pmrouter-local") -> dict[str, str]:
-    """Create every table of the template; returns {env var: table name} and sets those variables."""
+    """Create every table of the template; returns {env var: table name} (the caller sets them)."""
     ddb = boto3.client("dynamodb")
     names: dict[str, str] = {}
     env_for = table_env_vars(template)
@@ -78,7 +78,6 @@ def create_tables(template: dict[str, Any], prefix: str = "pmrouter-local") -> d
                 ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         if logical in env_for:
             names[env_for[logical]] = name
-            os.environ[env_for[logical]] = name
     return names
 
 
@@ -145,7 +144,7 @@ def start_embedded_aws(port: int = 0, *, platform: dict[str, str] | None = None)
     })
     os.environ.pop("AWS_PROFILE", None)
     template = load_template()
-    create_tables(template)
+    os.environ.update(create_tables(template))
     kms = boto3.client("kms")
     key_id = kms.create_key(Description="pmrouter local data key")["KeyMetadata"]["KeyId"]
     os.environ["PMROUTER_KMS_KEY_ID"] = key_id

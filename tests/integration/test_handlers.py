@@ -87,3 +87,11 @@ def test_reconcile_handler_runs(stack):
     fn = load_function("reconcile_fills")
     report = fn.handler(_event("reconcile_fills/scheduled.json"), FakeContext())
     assert {"orders_checked", "outcomes", "fills_recorded"} <= set(report)
+
+
+def test_builder_handler_pool(stack):
+    fn = load_function("builder")
+    resp = fn.handler(_event("builder/get_pool.json", stack.api_key), FakeContext())
+    assert resp["statusCode"] == 200
+    body = json.loads(resp["body"])
+    assert body["qps_pool"] == 500 and body["total_allocated_qps"] >= 0

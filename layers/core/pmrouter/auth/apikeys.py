@@ -3,6 +3,7 @@ HMAC-SHA256(pepper, key). The pepper is a platform secret, so a leaked table alo
 brute-forced offline. Lookups are by hash (a GetItem) and the hash is compared in constant time."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -34,6 +35,14 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(24)
 
 
+def end_user_key(customer_id: str) -> str:
+    """A builder's end user's API key, derived from the customer id under the platform pepper: the
+    builder API returns it on every call (as the contract requires) while only its hash is stored."""
+    digest = hmac.new(platform_secret("api_key_pepper").encode(), f"end-user|{customer_id}".encode(),
+                      hashlib.sha256).digest()
+    return KEY_PREFIX + base64.urlsafe_b64encode(digest).decode()[:32]
+
+
 def hash_key(key: str, pepper: str | None = None) -> str:
     pepper = pepper if pepper is not None else platform_secret("api_key_pepper")
     return hmac.new(pepper.encode(), key.encode(), hashlib.sha256).hexdigest()
@@ -47,7 +56,7 @@ def _table():
     return dynamo.table(get_settings().api_keys_table)
 
 
-def store_key(key: str, customer_id: str, account_type: str, tier: str) -> str:
+def store_key(key: str, customer_id: str, account_type: str, tier: str, *, builder_id: str | None = None) -> str:
     """Record a key for a customer. Conditional so a (vanishingly unlikely) hash collision never
     overwrites someone else's key."""
     digest = hash_key(key)
@@ -60,6 +69,7 @@ def store_key(key: str, customer_id: str, account_type: str, tier: str) -> str:
             "tier": tier,
             "status": "active",
             "created_at": datetime.now(timezone.utc).isoformat(),
+            **({"builder_id": builder_id} if builder_id else {}),
         },
         ConditionExpression=Attr("key_hash").not_exists(),
     )

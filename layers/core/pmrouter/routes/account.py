@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
 
-from ..api.auth import CurrentPrincipal
+from ..api.auth import ActingCustomer
 from ..api.errors import ApiError, NotSupported, ValidationFailed
 from ..api.selectors import adapter_for
 from ..auth import credentials as credstore
@@ -69,18 +69,18 @@ async def onboard_self(customer_id: str, req: OnboardRequest) -> OnboardResponse
 
 
 @router.post("/onboard", response_model=OnboardResponse, response_model_exclude_none=True)
-async def onboard(principal: CurrentPrincipal, body: Annotated[OnboardRequest, Body()]) -> OnboardResponse:
+async def onboard(customer_id: ActingCustomer, body: Annotated[OnboardRequest, Body()]) -> OnboardResponse:
     exchange = body.exchange.strip().lower()
     if exchange not in ("polymarket", "kalshi"):
         adapter_for(exchange)  # 404 for unknown venues
         raise ValidationFailed([f"exchange must be polymarket or kalshi for onboarding; got {body.exchange!r}"])
     if body.mode == "managed":
         raise NotSupported("managed wallets are not available yet; use mode=self")
-    return await onboard_self(principal.customer_id, body)
+    return await onboard_self(customer_id, body)
 
 
 @router.get("/ping", response_model=list[PingResult])
-async def ping(principal: CurrentPrincipal, exchange: Annotated[str | None, Query()] = None) -> list[PingResult]:
+async def ping(customer_id: ActingCustomer, exchange: Annotated[str | None, Query()] = None) -> list[PingResult]:
     adapters = [adapter_for(exchange)] if exchange else [a for a in all_adapters() if a.capabilities.create_order]
     out = []
     for adapter in adapters:
@@ -88,7 +88,7 @@ async def ping(principal: CurrentPrincipal, exchange: Annotated[str | None, Quer
             out.append(PingResult(exchange=adapter.id, has_credentials=False, authenticated=False,
                                   message=f"{adapter.name} is market-data only"))
             continue
-        stored = credstore.load(principal.customer_id, adapter.id)
+        stored = credstore.load(customer_id, adapter.id)
         if stored is None:
             out.append(PingResult(exchange=adapter.id, has_credentials=False, authenticated=False,
                                   message="no stored credentials; POST /api/v1/onboard to link this exchange"))

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Query
 
-from ..api.auth import CurrentPrincipal
+from ..api.auth import ActingCustomer
 from ..api.errors import MissingParameter, ValidationFailed
 from ..api.selectors import adapter_for, clamp_limit, pick_outcome
 from ..contract.trading import BalanceResponse, CreateOrderRequest, FillOut, Order, Position
@@ -30,21 +30,21 @@ async def _get_market(adapter, market_id: str):
 
 @router.post("/orders", response_model=Order)
 async def create_order(
-    principal: CurrentPrincipal,
+    customer_id: ActingCustomer,
     body: Annotated[CreateOrderRequest, Body()],
     exchange: ExchangeQ = None,
     x_exchange_credentials: CredsHeader = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Order:
     adapter = _exchange(exchange)
-    return await service.place_order(adapter, principal.customer_id, body, idempotency_key=idempotency_key,
+    return await service.place_order(adapter, customer_id, body, idempotency_key=idempotency_key,
                                      header_credentials=x_exchange_credentials, get_market=_get_market,
                                      pick_outcome=pick_outcome)
 
 
 @router.get("/orders", response_model=list[Order])
 async def list_orders(
-    principal: CurrentPrincipal,
+    customer_id: ActingCustomer,
     exchange: ExchangeQ = None,
     market_id: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["open", "closed", "all"], Query()] = "open",
@@ -60,7 +60,7 @@ async def list_orders(
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
         raise ValidationFailed([f"start_ts ({start_ts}) must not be after end_ts ({end_ts})"])
     size = clamp_limit(limit, default=100, maximum=500)
-    sess = service.open_session(adapter, principal.customer_id, x_exchange_credentials, None)
+    sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
         rows = await sess.session.list_orders(market_id=market_id, status=status, start=start_ts, end=end_ts,
                                               limit=size)
@@ -68,32 +68,32 @@ async def list_orders(
         raise service.from_venue_error(exc) from None
     out = [service.order_from_venue(o) for o in rows]
     if status != "open" and sess.mode != "per_request":
-        out = service.merge_history(out, principal.customer_id, adapter.id, market_id=market_id,
+        out = service.merge_history(out, customer_id, adapter.id, market_id=market_id,
                                     status=status, start=start_ts, end=end_ts)
     return out[:size]
 
 
 @router.get("/orders/{order_id}", response_model=Order)
-async def get_order(principal: CurrentPrincipal, order_id: str, exchange: ExchangeQ = None,
+async def get_order(customer_id: ActingCustomer, order_id: str, exchange: ExchangeQ = None,
                     x_exchange_credentials: CredsHeader = None) -> Order:
-    return await service.get_order(_exchange(exchange), principal.customer_id, order_id, x_exchange_credentials)
+    return await service.get_order(_exchange(exchange), customer_id, order_id, x_exchange_credentials)
 
 
 @router.delete("/orders/{order_id}", response_model=Order)
-async def cancel_order(principal: CurrentPrincipal, order_id: str, exchange: ExchangeQ = None,
+async def cancel_order(customer_id: ActingCustomer, order_id: str, exchange: ExchangeQ = None,
                        x_exchange_credentials: CredsHeader = None) -> Order:
-    return await service.cancel_order(_exchange(exchange), principal.customer_id, order_id, x_exchange_credentials)
+    return await service.cancel_order(_exchange(exchange), customer_id, order_id, x_exchange_credentials)
 
 
 @router.get("/fills", response_model=list[FillOut])
-async def list_fills(principal: CurrentPrincipal, exchange: ExchangeQ = None,
+async def list_fills(customer_id: ActingCustomer, exchange: ExchangeQ = None,
                      market_id: Annotated[str | None, Query()] = None,
                      limit: Annotated[int | None, Query()] = None,
                      x_exchange_credentials: CredsHeader = None) -> list[FillOut]:
     adapter = _exchange(exchange)
     service.require_trading(adapter, "fills")
     size = clamp_limit(limit, default=100, maximum=500)
-    sess = service.open_session(adapter, principal.customer_id, x_exchange_credentials, None)
+    sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
         rows = await sess.session.fills(market_id=market_id, limit=size)
     except venue.VenueError as exc:
@@ -102,12 +102,12 @@ async def list_fills(principal: CurrentPrincipal, exchange: ExchangeQ = None,
 
 
 @router.get("/positions", response_model=list[Position])
-async def list_positions(principal: CurrentPrincipal, exchange: ExchangeQ = None,
+async def list_positions(customer_id: ActingCustomer, exchange: ExchangeQ = None,
                          market_id: Annotated[str | None, Query()] = None,
                          x_exchange_credentials: CredsHeader = None) -> list[Position]:
     adapter = _exchange(exchange)
     service.require_trading(adapter, "positions")
-    sess = service.open_session(adapter, principal.customer_id, x_exchange_credentials, None)
+    sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
         rows = await sess.session.positions(market_id=market_id)
     except venue.VenueError as exc:
@@ -116,12 +116,12 @@ async def list_positions(principal: CurrentPrincipal, exchange: ExchangeQ = None
 
 
 @router.get("/balance", response_model=BalanceResponse)
-async def balance(principal: CurrentPrincipal, exchange: ExchangeQ = None,
+async def balance(customer_id: ActingCustomer, exchange: ExchangeQ = None,
                   refresh: Annotated[bool, Query()] = False,
                   x_exchange_credentials: CredsHeader = None) -> BalanceResponse:
     adapter = _exchange(exchange)
     service.require_trading(adapter, "balances")
-    sess = service.open_session(adapter, principal.customer_id, x_exchange_credentials, None)
+    sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
         raw = await sess.session.balance(refresh=refresh)
     except venue.VenueError as exc:

@@ -1,0 +1,1 @@
+"""Builders: accounts that route orders for their own end users."""

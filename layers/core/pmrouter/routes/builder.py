@@ -1,0 +1,66 @@
+"""/builder/*: a builder's end users and QPS pool, and onboarding an end user to a venue."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Response
+
+from ..api.auth import CurrentPrincipal
+from ..api.errors import NotSupported, ValidationFailed
+from ..api.selectors import clamp_limit
+from ..builders import users
+from ..contract.builder import BuilderOnboardResponse, BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UpdateUserRequest, UserList
+from ..contract.trading import OnboardRequest
+from .account import onboard_self
+
+router = APIRouter(prefix="/builder", tags=["builder"])
+
+
+@router.get("/pool", response_model=PoolResponse)
+def get_pool(principal: CurrentPrincipal) -> PoolResponse:
+    return users.pool(principal)
+
+
+@router.post("/users", response_model=CreateUserResponse, status_code=201, response_model_exclude_none=True)
+def create_user(principal: CurrentPrincipal, body: Annotated[CreateUserRequest, Body()], response: Response):
+    out, created = users.create(principal, body)
+    response.status_code = 201 if created else 200
+    return out
+
+
+@router.get("/users", response_model=UserList, response_model_exclude_none=True)
+def list_users(principal: CurrentPrincipal, limit: Annotated[int | None, Query()] = None,
+               cursor: Annotated[str | None, Query()] = None) -> UserList:
+    return users.list_users(principal, clamp_limit(limit, default=50, maximum=100), cursor)
+
+
+@router.get("/users/{customer_id}", response_model=BuilderUser, response_model_exclude_none=True)
+def get_user(principal: CurrentPrincipal, customer_id: str) -> BuilderUser:
+    return users.to_user(users.owned_user(principal, customer_id))
+
+
+@router.patch("/users/{customer_id}", response_model=BuilderUser, response_model_exclude_none=True)
+def update_user(principal: CurrentPrincipal, customer_id: str, body: Annotated[UpdateUserRequest, Body()]) -> BuilderUser:
+    return users.update(principal, customer_id, body.qps_limit)
+
+
+@router.delete("/users/{customer_id}", status_code=204)
+def deactivate_user(principal: CurrentPrincipal, customer_id: str) -> Response:
+    users.deactivate(principal, customer_id)
+    return Response(status_code=204)
+
+
+class BuilderOnboardRequest(OnboardRequest):
+    customer_id: str
+
+
+@router.post("/onboard", response_model=BuilderOnboardResponse, response_model_exclude_none=True)
+async def onboard_user(principal: CurrentPrincipal, body: Annotated[BuilderOnboardRequest, Body()]):
+    user = users.owned_user(principal, body.customer_id)
+    if user.get("status") != "active":
+        raise ValidationFailed([f"customer_id {body.customer_id} is deactivated"])
+    if body.mode == "managed":
+        raise NotSupported("managed wallets are not available yet; use mode=self")
+    req = OnboardRequest(**body.model_dump(exclude={"customer_id"}))
+    done = await onboard_self(body.customer_id, req)
+    return BuilderOnboardResponse(customer_id=body.customer_id, fee_escrow_enabled=False, **done.model_dump())
