@@ -10,6 +10,8 @@ export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 $(STAMP): requirements-dev.txt layers/core/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	printf '#!/bin/sh\nPYTHONPATH="$(CURDIR)/layers/core:$(CURDIR)" exec "$(CURDIR)/$(PY)" -m pmrouter.cli "$$@"\n' > $(VENV)/bin/pmrouter
+	chmod +x $(VENV)/bin/pmrouter
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -10,6 +10,17 @@ import time
 from .stack import LocalStack
 
 
+def _write_local_env() -> None:
+    """What `pmrouter --local` needs to reach this stack's embedded AWS."""
+    keep = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
+            "PMROUTER_PLATFORM_SECRET_ID", "PMROUTER_KMS_KEY_ID")
+    lines = [f"{k}={v}" for k, v in sorted(os.environ.items())
+             if k in keep or (k.startswith("PMROUTER_") and k.endswith("_TABLE"))]
+    os.makedirs(".pmrouter", exist_ok=True)
+    with open(".pmrouter/local.env", "w") as fh:
+        fh.write("# written by `make run` for `pmrouter --local`\n" + "\n".join(lines) + "\n")
+
+
 def main() -> int:
     started = time.perf_counter()
     stack = LocalStack(
@@ -20,6 +31,7 @@ def main() -> int:
     )
     stack.start()
     took = time.perf_counter() - started
+    _write_local_env()
     print(f"""
 pmrouter is running ({took:.1f} s)
 
@@ -31,6 +43,8 @@ pmrouter is running ({took:.1f} s)
     for name, url in stack.urls.items():
         print(f"  sandbox {name:<17} {url}")
     print(f"""
+Operator CLI:  .venv/bin/pmrouter --local account create --type builder --tier pro
+
 Try:
   curl -s -H 'X-API-Key: {stack.api_key}' '{stack.url}/api/v1/markets?search=bitcoin&limit=3'
 
