@@ -141,6 +141,14 @@ def load(customer_id: str, exchange: str) -> StoredCredentials | None:
     return value
 
 
+def updated_at(customer_id: str, exchange: str):
+    item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange},
+                             ProjectionExpression="updated_at").get("Item")
+    if not item:
+        return None
+    return datetime.fromisoformat(item["updated_at"])
+
+
 def linked_exchanges(customer_id: str) -> list[str]:
     from boto3.dynamodb.conditions import Key
 

@@ -114,3 +114,14 @@ class OnboardResponse(WireModel):
     steps_completed: list[str]
     eoa_address: str | None = None
     safe_address: str | None = None
+
+
+class ExportKeyRequest(WireModel):
+    wallet_type: Literal["eoa", "safe"] = "eoa"
+
+
+class ExportKeyResponse(WireModel):
+    private_key: str
+
+    def __repr__(self) -> str:
+        return "ExportKeyResponse(***)"

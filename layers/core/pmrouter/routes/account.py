@@ -9,7 +9,9 @@ from ..api.auth import ActingCustomer
 from ..api.errors import ApiError, NotSupported, ValidationFailed
 from ..api.selectors import adapter_for
 from ..auth import credentials as credstore
-from ..contract.trading import OnboardRequest, OnboardResponse, PingResult
+from ..contract.builder import WalletInfo
+from ..contract.common import WireModel
+from ..contract.trading import ExportKeyRequest, ExportKeyResponse, OnboardRequest, OnboardResponse, PingResult
 from ..exchanges import errors as venue
 from ..exchanges.base import Credentials
 from ..exchanges.registry import all_adapters
@@ -75,7 +77,9 @@ async def onboard(customer_id: ActingCustomer, body: Annotated[OnboardRequest, B
         adapter_for(exchange)  # 404 for unknown venues
         raise ValidationFailed([f"exchange must be polymarket or kalshi for onboarding; got {body.exchange!r}"])
     if body.mode == "managed":
-        raise NotSupported("managed wallets are not available yet; use mode=self")
+        from ..wallets.managed import onboard_managed
+
+        return await onboard_managed(customer_id, body.model_copy(update={"exchange": exchange}))
     return await onboard_self(customer_id, body)
 
 
@@ -103,3 +107,32 @@ async def ping(customer_id: ActingCustomer, exchange: Annotated[str | None, Quer
             out.append(PingResult(exchange=adapter.id, has_credentials=True, authenticated=False,
                                   message=f"{adapter.name} unavailable: {exc.message}"))
     return out
+
+
+class LinkedExchange(WireModel):
+    exchange: str
+    has_credentials: bool
+
+
+class WalletResponse(WireModel):
+    wallets: list[WalletInfo]
+    linked_exchanges: list[LinkedExchange]
+    wallet: WalletInfo | None = None
+
+
+@router.get("/wallet", response_model=WalletResponse, response_model_exclude_none=True)
+async def get_wallet(customer_id: ActingCustomer) -> WalletResponse:
+    from ..wallets.managed import wallet_info
+
+    wallets, linked = await wallet_info(customer_id)
+    return WalletResponse(wallets=wallets, linked_exchanges=[LinkedExchange(**x) for x in linked],
+                          wallet=wallets[0] if wallets else None)
+
+
+@router.post("/wallet/export-key", response_model=ExportKeyResponse)
+def export_key(customer_id: ActingCustomer, body: Annotated[ExportKeyRequest | None, Body()] = None) -> ExportKeyResponse:
+    """The managed wallet's private key, to its owner only (impersonating builders included: the key
+    belongs to the end user they act for). Rate limited and audited."""
+    from ..wallets.managed import export_key as export
+
+    return ExportKeyResponse(private_key=export(customer_id, (body or ExportKeyRequest()).wallet_type))

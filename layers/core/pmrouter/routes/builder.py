@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 
 from ..api.auth import CurrentPrincipal
-from ..api.errors import NotSupported, ValidationFailed
+from ..api.errors import ValidationFailed
 from ..api.selectors import clamp_limit
 from ..builders import users
 from ..contract.builder import BuilderOnboardResponse, BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UpdateUserRequest, UserList
@@ -59,8 +59,11 @@ async def onboard_user(principal: CurrentPrincipal, body: Annotated[BuilderOnboa
     user = users.owned_user(principal, body.customer_id)
     if user.get("status") != "active":
         raise ValidationFailed([f"customer_id {body.customer_id} is deactivated"])
-    if body.mode == "managed":
-        raise NotSupported("managed wallets are not available yet; use mode=self")
     req = OnboardRequest(**body.model_dump(exclude={"customer_id"}))
-    done = await onboard_self(body.customer_id, req)
+    if body.mode == "managed":
+        from ..wallets.managed import onboard_managed
+
+        done = await onboard_managed(body.customer_id, req.model_copy(update={"exchange": req.exchange.lower()}))
+    else:
+        done = await onboard_self(body.customer_id, req)
     return BuilderOnboardResponse(customer_id=body.customer_id, fee_escrow_enabled=False, **done.model_dump())

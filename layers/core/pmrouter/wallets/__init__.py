@@ -1,0 +1,1 @@
+"""Managed wallets: keys pmrouter generates and guards for its users."""

@@ -1,0 +1,121 @@
+"""Managed Polymarket wallets. The private key is generated here and exists at rest only inside the
+customer's sealed credentials record (KMS data key per record, AES-GCM, bound to the customer);
+orders are signed server-side with it. Export returns it to its owner alone, is rate limited, and
+leaves an audit line without the key."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timezone
+
+from botocore.exceptions import ClientError
+from eth_account import Account
+
+from ..api.errors import ApiError, NotFound, NotSupported, ValidationFailed
+from ..auth import credentials as credstore
+from ..contract.builder import TokenBalance, WalletInfo
+from ..contract.trading import OnboardRequest, OnboardResponse
+from ..exchanges import errors as venue
+from ..exchanges.base import Credentials
+from ..exchanges.registry import get_adapter
+from ..settings import get_settings
+from ..store import dynamo
+
+audit = logging.getLogger("pmrouter.audit")
+EXPORTS_PER_HOUR = 3
+POLYGON = 137
+PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
+
+
+async def onboard_managed(customer_id: str, req: OnboardRequest) -> OnboardResponse:
+    if req.exchange != "polymarket":
+        raise ValidationFailed(["mode=managed is Polymarket only; for Kalshi create an account at kalshi.com and "
+                                "onboard with mode=self"])
+    if req.private_key or req.api_key_id or req.clob_api_key or req.clob_api_secret or req.clob_api_passphrase:
+        raise ValidationFailed(["mode=managed creates the wallet: do not send private_key or API credentials"])
+    wallet_type = (req.wallet_type or "eoa").lower()
+    if wallet_type == "eoa" and req.eoa_address:
+        raise ValidationFailed(["eoa_address is only valid with wallet_type=safe"])
+    if wallet_type == "safe":
+        raise NotSupported("Safe wallets are not available yet; use wallet_type=eoa")
+    if wallet_type != "eoa":
+        raise ValidationFailed([f"wallet_type must be eoa or safe, got {req.wallet_type!r}"])
+    existing = credstore.load(customer_id, "polymarket")
+    if existing is not None and existing.mode == "managed":
+        return OnboardResponse(exchange="polymarket", mode="managed", status="already_linked",
+                               linked_exchanges=credstore.linked_exchanges(customer_id), steps_completed=[],
+                               eoa_address=existing.address)
+    if existing is not None:
+        raise ValidationFailed(["this account already linked Polymarket with its own credentials (mode=self)"])
+    account = Account.create()
+    key = "0x" + bytes(account.key).hex()
+    adapter = get_adapter("polymarket")
+    try:
+        session = adapter.open_session(Credentials(private_key=key))
+        complete = await session.complete_credentials()
+        await adapter.open_session(complete).balance()
+    except venue.VenueError as exc:
+        from ..api.errors import from_venue_error
+        raise from_venue_error(exc) from None
+    credstore.store(customer_id, "polymarket", complete, mode="managed", address=account.address)
+    return OnboardResponse(exchange="polymarket", mode="managed", status="complete",
+                           linked_exchanges=credstore.linked_exchanges(customer_id),
+                           steps_completed=["wallet_eoa_created", "exchange_linked", "credentials_validated",
+                                            "credentials_stored"], eoa_address=account.address)
+
+
+async def wallet_info(customer_id: str) -> tuple[list[WalletInfo], list[dict]]:
+    linked = [{"exchange": ex, "has_credentials": True} for ex in credstore.linked_exchanges(customer_id)]
+    stored = credstore.load(customer_id, "polymarket")
+    if stored is None or stored.mode != "managed" or not stored.address:
+        return [], linked
+    balances = None
+    try:
+        raw = await get_adapter("polymarket").open_session(stored.credentials).balance()
+        units = int(raw.get("balance", 0))
+        balances = [TokenBalance(token="pUSD", balance=f"{units / 10**6:.2f}", raw_balance=str(units), decimals=6,
+                                 contract_address=PUSD)]
+    except (venue.VenueError, ValueError, TypeError):
+        balances = None  # the wallet exists; its balance is best-effort
+    created = credstore.updated_at(customer_id, "polymarket")
+    return [WalletInfo(eoa_address=stored.address, privy_wallet_id="", wallet_type="eoa", chain_id=POLYGON,
+                       created_at=created, balances=balances)], linked
+
+
+def _take_export_slot(customer_id: str) -> None:
+    """At most EXPORTS_PER_HOUR exports per customer per clock hour, counted in DynamoDB with
+    conditional updates (so the limit holds across function instances)."""
+    table = dynamo.table(get_settings().accounts_table)
+    hour = int(time.time()) // 3600
+    key = {"customer_id": customer_id}
+    attempts = (
+        ("SET export_count = export_count + :one", "export_hour = :h AND export_count < :max"),
+        ("SET export_hour = :h, export_count = :one", "attribute_not_exists(export_hour) OR export_hour <> :h"),
+    )
+    for update, condition in attempts:
+        values = {":h": hour, ":one": 1}
+        if ":max" in condition:
+            values[":max"] = EXPORTS_PER_HOUR
+        try:
+            table.update_item(Key=key, UpdateExpression=update, ConditionExpression=condition,
+                              ExpressionAttributeValues=values)
+            return
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+    retry = 3600 - int(time.time()) % 3600
+    raise ApiError(f"key export is limited to {EXPORTS_PER_HOUR} per hour", status=429, code="rate_limit_exceeded",
+                   retryable=True, headers={"Retry-After": str(retry)})
+
+
+def export_key(customer_id: str, wallet_type: str) -> str:
+    if wallet_type != "eoa":
+        raise ValidationFailed(["wallet_type must be eoa (Safe wallets are not available)"])
+    stored = credstore.load(customer_id, "polymarket")
+    if stored is None or stored.mode != "managed" or not stored.credentials.private_key:
+        raise NotFound("no managed wallet: onboard with mode=managed first")
+    _take_export_slot(customer_id)
+    audit.warning("wallet.export_key", extra={"event": "wallet.export_key", "customer_id": customer_id,
+                                              "address": stored.address,
+                                              "at": datetime.now(timezone.utc).isoformat()})
+    return stored.credentials.private_key
