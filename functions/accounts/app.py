@@ -6,8 +6,8 @@ from pmrouter.bootstrap import bootstrap
 bootstrap()
 
 from pmrouter.api.app import create_app  # noqa: E402
-from pmrouter.routes import account  # noqa: E402
+from pmrouter.routes import account, usage  # noqa: E402
 
-ROUTERS = [account.router]
+ROUTERS = [account.router, usage.router]
 app = create_app(ROUTERS, title="pmrouter accounts")
 handler = Mangum(app, lifespan="off")

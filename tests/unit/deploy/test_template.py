@@ -79,6 +79,7 @@ def test_kms_use_is_always_conditioned():
 def test_market_data_function_cannot_write_or_read_credentials():
     props = _functions()["markets"]
     for policy in props["Policies"]:
-        assert "DynamoDBCrudPolicy" not in policy
+        if "DynamoDBCrudPolicy" in policy:  # only the rate-limit buckets
+            assert policy["DynamoDBCrudPolicy"]["TableName"]["Args"] == "UsageTable"
         if "DynamoDBReadPolicy" in policy:
             assert policy["DynamoDBReadPolicy"]["TableName"]["Args"] in ("ApiKeysTable", "CatalogTable")

@@ -3,33 +3,55 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
 
 from ..auth.apikeys import Principal, authenticate
-from .errors import Unauthorized
+from ..usage import limits
+from .errors import ApiError, Unauthorized
 
 
-def require_principal(x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None) -> Principal:
+def _limited(exc: limits.Limited) -> ApiError:
+    tier = exc.tier
+    if exc.kind == "monthly":
+        return ApiError(f"monthly request limit reached for the {tier.name} tier", status=429,
+                        code="monthly_limit_exceeded", retryable=False, headers={"x-should-retry": "false"},
+                        extra={"tier": tier.name})
+    return ApiError("rate limit exceeded", status=429, code="rate_limit_exceeded", retryable=True,
+                    headers={"Retry-After": limits.retry_after_header(exc.retry_after)},
+                    extra={"tier": tier.name, "limit_qps": tier.qps})
+
+
+def require_principal(response: Response,
+                      x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None) -> Principal:
     if not x_api_key:
         raise Unauthorized("missing X-API-Key header")
     principal = authenticate(x_api_key)
     if principal is None:
         raise Unauthorized("invalid API key")
+    tier = limits.tier_of(principal.tier)
+    try:
+        admission = limits.limiter.admit(f"key#{principal.key_hash}", principal.customer_id, tier)
+    except limits.Limited as exc:
+        raise _limited(exc) from None
+    response.headers["x-parsec-tier"] = tier.name
+    if tier.monthly and admission.monthly_used is not None:
+        _, reset = limits.month_bounds()
+        response.headers["x-ratelimit-monthly-limit"] = str(tier.monthly)
+        response.headers["x-ratelimit-monthly-remaining"] = str(max(0, tier.monthly - admission.monthly_used))
+        response.headers["x-ratelimit-monthly-reset"] = str(reset)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 
-HISTORY_DAYS = {"free": 5, "pro": 30, "scale": None}
-
-
 def history_window_days(principal: Principal) -> int | None:
     """How far back this caller may read history (None = unlimited)."""
-    return HISTORY_DAYS.get(principal.tier, 5)
+    return limits.tier_of(principal.tier).history_days or None
 
 
 def acting_customer(
     principal: CurrentPrincipal,
+    response: Response,
     x_builder_customer_id: Annotated[str | None, Header(alias="X-Builder-Customer-Id")] = None,
 ) -> str:
     """The customer a request acts for: the caller, or, with `X-Builder-Customer-Id`, one of the
@@ -46,6 +68,15 @@ def acting_customer(
         raise Forbidden("X-Builder-Customer-Id: user not found or not owned by this builder")
     if user.get("status") != "active":
         raise Forbidden("X-Builder-Customer-Id: this user is deactivated")
+    qps = int(user.get("qps_limit") or 1)
+    try:
+        limits.limiter.admit(f"user#{user['customer_id']}", principal.customer_id, limits.tier_of(principal.tier), qps,
+                             count_month=False)
+    except limits.Limited as exc:
+        err = _limited(exc)
+        err.extra["limit_qps"] = qps
+        raise err from None
+    response.headers["x-ratelimit-user-limit"] = str(qps)
     return str(user["customer_id"])
 
 

@@ -29,6 +29,7 @@ class Principal:
     account_type: str  # trader | builder
     tier: str  # free | pro | scale
     key_id: str  # first characters of the key, safe to log
+    key_hash: str = ""  # the stored hash: identifies the key's rate-limit bucket
 
 
 def new_api_key() -> str:
@@ -121,7 +122,7 @@ def authenticate(key: str | None) -> Principal | None:
     principal = None
     if item and item.get("status") == "active" and hmac.compare_digest(str(item["key_hash"]), digest):
         principal = Principal(str(item["customer_id"]), str(item.get("account_type", "trader")),
-                              str(item.get("tier", "free")), str(item.get("key_id", "")))
+                              str(item.get("tier", "free")), str(item.get("key_id", "")), digest)
     # Unknown keys are cached briefly too, so a flood of bad keys does not become a flood of reads.
     _cache.put(digest, principal, get_settings().api_key_cache_seconds if principal else 5.0)
     return principal
