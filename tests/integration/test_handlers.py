@@ -95,3 +95,9 @@ def test_builder_handler_pool(stack):
     assert resp["statusCode"] == 200
     body = json.loads(resp["body"])
     assert body["qps_pool"] == 500 and body["total_allocated_qps"] >= 0
+
+
+def test_settle_fees_handler_runs(stack):
+    fn = load_function("settle_fees")
+    report = fn.handler(_event("settle_fees/scheduled.json"), FakeContext())
+    assert set(report) == {"settled", "waiting"}

@@ -36,6 +36,7 @@ class Settings:
     orders_table: str
     fills_table: str
     usage_table: str
+    escrow_table: str
 
     platform_secret_id: str  # Secrets Manager secret (JSON) holding platform secrets
     region: str
@@ -63,6 +64,7 @@ class Settings:
             orders_table=_env("PMROUTER_ORDERS_TABLE", "pmrouter-orders"),
             fills_table=_env("PMROUTER_FILLS_TABLE", "pmrouter-fills"),
             usage_table=_env("PMROUTER_USAGE_TABLE", "pmrouter-usage"),
+            escrow_table=_env("PMROUTER_ESCROW_TABLE", "pmrouter-escrow"),
             platform_secret_id=_env("PMROUTER_PLATFORM_SECRET_ID", "pmrouter/platform"),
             region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "us-east-1")),
             stage=_env("PMROUTER_STAGE", "local"),

@@ -10,6 +10,7 @@ from ..api.errors import ValidationFailed
 from ..api.selectors import clamp_limit
 from ..builders import users
 from ..contract.builder import BuilderOnboardResponse, BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UpdateUserRequest, UserList
+from ..contract.common import WireModel
 from ..contract.trading import OnboardRequest
 from .account import onboard_self
 
@@ -67,3 +68,31 @@ async def onboard_user(principal: CurrentPrincipal, body: Annotated[BuilderOnboa
     else:
         done = await onboard_self(body.customer_id, req)
     return BuilderOnboardResponse(customer_id=body.customer_id, fee_escrow_enabled=False, **done.model_dump())
+
+
+class EscrowConfigResponse(WireModel):
+    fee_escrow_enabled: bool
+    escrow_contract_address: str
+    min_fee_usdc: str
+    min_fee_bps: int
+    treasury_address: str
+    affiliate_fee_bps: int
+    fee_bps: int | None = None
+    affiliate_address: str | None = None
+
+
+@router.get("/escrow/config", response_model=EscrowConfigResponse, response_model_exclude_none=True)
+def escrow_config(principal: CurrentPrincipal) -> EscrowConfigResponse:
+    from ..escrow import config
+    from ..store.accounts import get_account
+
+    users.require_builder(principal)
+    cfg = config.platform()
+    account = get_account(principal.customer_id) or {}
+    tier = str(account.get("builder_tier", "iron"))
+    return EscrowConfigResponse(
+        fee_escrow_enabled=True, escrow_contract_address=cfg.contract, min_fee_usdc=str(cfg.min_fee_usdc),
+        min_fee_bps=cfg.min_fee_bps, treasury_address=cfg.treasury,
+        affiliate_fee_bps=config.BUILDER_SHARE_BPS.get(tier, 1500),
+        fee_bps=int(account["fee_bps"]) if account.get("fee_bps") else config.MAX_FEE_BPS.get(tier),
+        affiliate_address=account.get("affiliate_address"))

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Query
 
-from ..api.auth import ActingCustomer
+from ..api.auth import ActingCustomer, CurrentPrincipal
 from ..api.errors import MissingParameter, ValidationFailed
 from ..api.selectors import adapter_for, clamp_limit, pick_outcome
 from ..contract.trading import BalanceResponse, CreateOrderRequest, FillOut, Order, Position
@@ -31,15 +31,22 @@ async def _get_market(adapter, market_id: str):
 @router.post("/orders", response_model=Order)
 async def create_order(
     customer_id: ActingCustomer,
+    principal: CurrentPrincipal,
     body: Annotated[CreateOrderRequest, Body()],
     exchange: ExchangeQ = None,
     x_exchange_credentials: CredsHeader = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Order:
     adapter = _exchange(exchange)
+    escrow = None
+    if body.fee_auth is not None or body.payer_address or body.signer_address:
+        from ..store.accounts import get_account
+
+        builder = get_account(principal.customer_id) if principal.account_type == "builder" else None
+        escrow = service.fee_escrow_terms(body, adapter.id, principal, builder)
     return await service.place_order(adapter, customer_id, body, idempotency_key=idempotency_key,
                                      header_credentials=x_exchange_credentials, get_market=_get_market,
-                                     pick_outcome=pick_outcome)
+                                     pick_outcome=pick_outcome, escrow=escrow)
 
 
 @router.get("/orders", response_model=list[Order])

@@ -100,9 +100,47 @@ def _venue_error(exc: venue.VenueError) -> ApiError:
     return err
 
 
+@dataclass(frozen=True)
+class EscrowTerms:
+    """A verified fee authorization, ready to hold with the order."""
+
+    escrow_id: str
+    payer: str
+    fee: int
+    deadline: int
+    signature: str
+    builder_id: str
+    affiliate: str
+    affiliate_bps: int
+
+
+def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal, builder_account: dict | None) -> EscrowTerms | None:
+    """Verify `fee_auth` before anything is recorded or sent (400/403 naming the problem)."""
+    if req.fee_auth is None:
+        if req.payer_address or req.signer_address:
+            raise ValidationFailed(["payer_address and signer_address go with fee_auth"])
+        return None
+    from ..api.errors import Forbidden
+    from ..escrow import authorization, config
+
+    if principal.account_type != "builder":
+        raise Forbidden("fee_auth (fee escrow) is for builder accounts")
+    if exchange != "polymarket":
+        raise ValidationFailed(["fee_auth: fee escrow is Polymarket only"])
+    cfg = config.platform()
+    fee = authorization.verify(cfg, req.fee_auth, req.payer_address, req.price, req.size)
+    account = builder_account or {}
+    affiliate = req.affiliate or account.get("affiliate_address")
+    if not affiliate:
+        raise ValidationFailed(["affiliate: no affiliate address is configured for this builder; pass affiliate"])
+    tier = str(account.get("builder_tier", "iron"))
+    return EscrowTerms(req.fee_auth.order_id.lower(), req.fee_auth.payer, fee, req.fee_auth.deadline,
+                       req.fee_auth.signature, principal.customer_id, affiliate, config.BUILDER_SHARE_BPS.get(tier, 1500))
+
+
 async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrderRequest, *,
                       idempotency_key: str | None, header_credentials: str | None,
-                      get_market, pick_outcome) -> Order:
+                      get_market, pick_outcome, escrow: "EscrowTerms | None" = None) -> Order:
     require_trading(adapter)
     params = parse_params(req.params)
     require_order_type(adapter, params.order_type)
@@ -136,6 +174,17 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
         store.claim(record)
     except store.AlreadyClaimed as dup:
         return await _replay(dup.existing, fp)
+    if escrow is not None:
+        from ..escrow import service as escrow_service
+
+        try:  # the fee is pulled into escrow before the venue sees the order
+            escrow_service.hold(escrow.escrow_id, customer_id=customer_id, builder_id=escrow.builder_id,
+                                order_uid=uid, payer=escrow.payer, fee=escrow.fee, deadline=escrow.deadline,
+                                signature=escrow.signature, affiliate=escrow.affiliate,
+                                affiliate_bps=escrow.affiliate_bps)
+        except ApiError:
+            store.release(record)
+            raise
     try:
         placed = await sess.session.submit_order(prepared)
     except (venue.VenueUnavailable, venue.VenueRateLimited) as exc:
@@ -222,6 +271,9 @@ async def cancel_order(adapter: ExchangeAdapter, customer_id: str, order_id: str
         raise _venue_error(exc) from None
     if rec is not None:
         store.update_state(rec, status=cancelled.status, filled=Decimal(repr(cancelled.filled)))
+        from ..escrow import service as escrow_service
+
+        escrow_service.request_refund(rec.order_uid)  # settle_fees refunds the unfilled share
     return order_from_venue(cancelled)
 
 
