@@ -322,6 +322,24 @@ def create_data_app(universe: Universe) -> FastAPI:
             return []
         return w.trades(m["id"])[offset: offset + limit]
 
+    @app.get("/activity")
+    def activity(user: str | None = None, limit: int = Query(100), offset: int = Query(0)):
+        if not user:
+            return err(400, "user is required")
+        trading = getattr(w, "trading", None)
+        if trading is None:
+            return []
+        rows = []
+        for t in reversed(trading.trades):
+            mine = t["maker_address"].lower() == user.lower() or any(
+                mo["maker_address"].lower() == user.lower() for mo in t["maker_orders"])
+            if mine:
+                rows.append({"proxyWallet": user, "timestamp": int(t["match_time"]), "conditionId": t["market"],
+                             "type": "TRADE", "size": float(t["size"]), "usdcSize": round(float(t["size"]) * float(t["price"]), 6),
+                             "transactionHash": t["transaction_hash"], "price": float(t["price"]), "asset": t["asset_id"],
+                             "side": t["side"], "outcome": t["outcome"]})
+        return rows[offset: offset + min(limit, 500)]
+
     @app.get("/positions")
     def positions(user: str | None = None, market: str | None = None, sizeThreshold: float = 1.0,
                   limit: int = Query(100), offset: int = Query(0)):

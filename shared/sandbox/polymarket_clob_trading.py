@@ -495,7 +495,9 @@ def positions_rows(t: ClobTrading, user: str) -> list[dict[str, Any]]:
 
 
 def install(app, world) -> ClobTrading:
-    trading = ClobTrading(world)
+    # One venue per world: every CLOB app built on the same world (the three Polymarket hosts of a
+    # stack, or several apps in one test process) shares the same books, accounts and trades.
+    trading = getattr(world, "trading", None) or ClobTrading(world)
     world.trading = trading
     app.include_router(trading_router(trading))
 

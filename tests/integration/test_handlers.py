@@ -101,3 +101,10 @@ def test_settle_fees_handler_runs(stack):
     fn = load_function("settle_fees")
     report = fn.handler(_event("settle_fees/scheduled.json"), FakeContext())
     assert set(report) == {"settled", "waiting"}
+
+
+def test_ctf_handler_split(stack):
+    fn = load_function("ctf")
+    resp = fn.handler(_event("ctf/post_split.json", stack.api_key), FakeContext())
+    assert resp["statusCode"] == 200, resp["body"]
+    assert json.loads(resp["body"])["status"] == "submitted"

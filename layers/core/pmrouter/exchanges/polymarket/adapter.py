@@ -94,6 +94,11 @@ class PolymarketAdapter(ExchangeAdapter):
         self._fees.put(cid, model)
         return model
 
+    async def user_activity(self, address: str, limit: int) -> list[dict]:
+        """A wallet's public on-chain activity (trades, splits, merges, redemptions) from the Data API."""
+        rows = await self.data.get("/activity", {"user": address, "limit": limit})
+        return rows or []
+
     @staticmethod
     def _token(market: VenueMarket, outcome: VenueOutcome) -> str:
         if not outcome.token_id:

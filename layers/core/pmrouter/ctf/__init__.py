@@ -1,0 +1,1 @@
+"""Polymarket conditional-token operations (split, merge, redeem), gasless through a relayer."""

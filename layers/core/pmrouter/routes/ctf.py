@@ -1,0 +1,77 @@
+"""/polymarket/ctf/{split,merge,redeem}: conditional-token operations for the caller's Polymarket
+wallet, through the relayer (no gas needed). Redeem on a neg-risk market goes through the
+NegRiskAdapter and needs the per-outcome amounts."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+
+from ..api.auth import ActingCustomer
+from ..api.errors import ApiError, ValidationFailed
+from ..auth import credentials as credstore
+from ..contract.common import WireModel
+from ..ctf.relayer import relayer
+
+router = APIRouter(prefix="/polymarket/ctf", tags=["ctf"])
+
+
+class AmountRequest(WireModel):
+    condition_id: str
+    amount: str
+
+
+class RedeemRequest(WireModel):
+    condition_id: str
+    neg_risk: bool = False
+    amounts: list[str] | None = None
+
+
+class CtfResponse(WireModel):
+    transaction_hash: str | None = None
+    status: str | None = None
+
+
+def _bytes32(value: str, field: str) -> str:
+    v = value.strip()
+    if not (v.startswith("0x") and len(v) == 66 and all(c in "0123456789abcdefABCDEF" for c in v[2:])):
+        raise ValidationFailed([f"{field} must be a 0x-prefixed bytes32 hex string"])
+    return v.lower()
+
+
+def _units(value: str, field: str) -> int:
+    if not value.isdigit() or int(value) <= 0:
+        raise ValidationFailed([f"{field} must be a positive integer of USDC base units (6 decimals), e.g. \"1000000\""])
+    return int(value)
+
+
+def _wallet(customer_id: str) -> str:
+    stored = credstore.load(customer_id, "polymarket")
+    if stored is None or not stored.address:
+        raise ApiError("no Polymarket wallet: onboard Polymarket (managed, or self with private_key) first",
+                       status=403, code="credentials_required")
+    return stored.address
+
+
+@router.post("/split", response_model=CtfResponse)
+def split(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()]) -> CtfResponse:
+    payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
+    return CtfResponse(**relayer().submit(_wallet(customer_id), "split", payload))
+
+
+@router.post("/merge", response_model=CtfResponse)
+def merge(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()]) -> CtfResponse:
+    payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
+    return CtfResponse(**relayer().submit(_wallet(customer_id), "merge", payload))
+
+
+@router.post("/redeem", response_model=CtfResponse)
+def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()]) -> CtfResponse:
+    payload: dict = {"condition_id": _bytes32(body.condition_id, "condition_id"), "neg_risk": body.neg_risk}
+    if body.neg_risk:
+        if not body.amounts:
+            raise ValidationFailed(["amounts is required when neg_risk is true (one per outcome)"])
+        payload["amounts"] = [_units(a, f"amounts[{i}]") for i, a in enumerate(body.amounts)]
+    elif body.amounts:
+        raise ValidationFailed(["amounts is only used with neg_risk=true"])
+    return CtfResponse(**relayer().submit(_wallet(customer_id), "redeem", payload))
