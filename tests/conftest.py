@@ -76,10 +76,10 @@ def _keep_body(response: httpx.Response) -> None:
 def stack():
     from shared.localstack.stack import LocalStack
 
-    capture = _Capture()
-    logging.getLogger().addHandler(capture)
     s = LocalStack(run_schedules=False).start()
     _STACK["stack"] = s
+    capture = _Capture()  # after start: the functions' bootstrap installs its own root handler
+    logging.getLogger().addHandler(capture)
     yield s
     logging.getLogger().removeHandler(capture)
     try:
