@@ -94,3 +94,11 @@ def test_builder_routes_need_a_builder(world):
         resp = world["trader"].request(method, path, json={"external_id": "x"} if method == "POST" else None)
         assert resp.status_code == 403 and resp.json()["code"] == "forbidden"
     assert world["other"].get(f"/builder/users/{world['mine']}").status_code == 404
+
+
+def test_impersonated_calls_carry_user_and_pool_headers(api, world):
+    resp = api.get("/balance", params={"exchange": "polymarket"}, headers={"X-Builder-Customer-Id": world["mine"]})
+    assert resp.status_code == 200
+    assert int(resp.headers["x-ratelimit-user-limit"]) == 5  # the default end-user QPS
+    assert int(resp.headers["x-ratelimit-user-remaining"]) >= 0
+    assert int(resp.headers["x-ratelimit-pool-limit"]) == 500

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Response
 
 from ..auth.apikeys import Principal, authenticate
+from ..exchanges.cache import TtlCache
 from ..usage import limits
 from .errors import ApiError, Unauthorized
 
@@ -70,14 +71,31 @@ def acting_customer(
         raise Forbidden("X-Builder-Customer-Id: this user is deactivated")
     qps = int(user.get("qps_limit") or 1)
     try:
-        limits.limiter.admit(f"user#{user['customer_id']}", principal.customer_id, limits.tier_of(principal.tier), qps,
-                             count_month=False)
+        admitted = limits.limiter.admit(f"user#{user['customer_id']}", principal.customer_id,
+                                        limits.tier_of(principal.tier), qps, count_month=False)
     except limits.Limited as exc:
         err = _limited(exc)
         err.extra["limit_qps"] = qps
         raise err from None
+    response.headers["x-ratelimit-pool-limit"] = str(_pool_size(principal.customer_id))
     response.headers["x-ratelimit-user-limit"] = str(qps)
+    response.headers["x-ratelimit-user-remaining"] = str(max(0, admitted.tokens_left))
     return str(user["customer_id"])
 
 
 ActingCustomer = Annotated[str, Depends(acting_customer)]
+
+
+_pools = TtlCache(60.0, 10_000)
+
+
+def _pool_size(builder_id: str) -> int:
+    """The builder's QPS pool (cached a minute: it changes by operator action only)."""
+    size = _pools.get(builder_id)
+    if size is None:
+        from ..store import builder_users
+        from ..store.accounts import get_account
+
+        size = int((get_account(builder_id) or {}).get("qps_pool", builder_users.DEFAULT_POOL))
+        _pools.put(builder_id, size)
+    return size

@@ -64,6 +64,7 @@ class Limited(Exception):
 class Admission:
     tier: Tier
     monthly_used: int | None  # None when the tier has no monthly cap
+    tokens_left: int = 0  # what this instance still holds of its lease (a lower bound on the bucket)
 
 
 def _table():
@@ -137,7 +138,7 @@ class Limiter:
             left, expires, used = self._leases.get(bucket, (0, 0.0, 0))
             if left > 0 and expires > time.monotonic():
                 self._leases[bucket] = (left - 1, expires, used)
-                return Admission(tier, used if tier.monthly else None)
+                return Admission(tier, used if tier.monthly and count_month else None, left - 1)
         want = max(1, burst // 10)
         granted, wait = _lease_bucket(f"bucket#{bucket}", rate, burst, want)
         if granted < 1:
@@ -150,7 +151,7 @@ class Limiter:
                 raise Limited("monthly", month_bounds()[1] - time.time(), tier) from None
         with self._lock:
             self._leases[bucket] = (granted - 1, time.monotonic() + LEASE_TTL_S, used)
-        return Admission(tier, used if tier.monthly and count_month else None)
+        return Admission(tier, used if tier.monthly and count_month else None, granted - 1)
 
     def reset(self) -> None:
         with self._lock:
