@@ -6,6 +6,8 @@ from typing import Any, Iterable
 
 from ..base import OrderBook, VenueMarket, VenueOutcome
 from ..http import default_error_message
+from ..parsing import to_datetime as _ts
+from ..parsing import to_float as _num
 from . import config
 
 _ACTIVE = {"FUNDED", "ACTIVE", "OPEN", "CREATED"}
@@ -17,22 +19,8 @@ def error_message(body: Any, fallback: str) -> str:
     return default_error_message(body, fallback)
 
 
-def _ts(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
-def _num(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
 def _status(raw: dict[str, Any]) -> str:

@@ -20,6 +20,8 @@ from ..errors import (
     VenueRateLimited,
 )
 from ..http import default_error_message
+from ..parsing import to_float as _float
+from ..parsing import to_int as _int
 from . import config
 
 # --- envelope and errors ----------------------------------------------------------------------------
@@ -86,20 +88,8 @@ def detail(result: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- scalars ----------------------------------------------------------------------------------------
 
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
-def _float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def to_datetime(value: Any) -> datetime | None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from ..base import OrderBook, PublicTrade, VenueMarket, VenueOutcome
 from ..http import default_error_message
+from ..parsing import to_datetime as ts
+from ..parsing import to_float as num
 from . import config
 
 
@@ -31,22 +33,8 @@ def _json_list(value: Any) -> list:
     return []
 
 
-def num(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
 
 
-def ts(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _status(raw: dict[str, Any], prices: list[float | None]) -> str:

@@ -22,6 +22,9 @@ from ..errors import (
     VenueRateLimited,
 )
 from ..http import default_error_message
+from ..parsing import to_datetime
+from ..parsing import to_float as _float
+from ..parsing import to_int as _int
 from . import config
 
 _WEI = Decimal(10) ** config.TOKEN_DECIMALS
@@ -58,20 +61,8 @@ def unwrap(body: Any) -> tuple[Any, str | None]:
 
 # --- scalars ----------------------------------------------------------------------------------------
 
-def _float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
-def _int(value: Any, default: int | None = None) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def from_wei(value: Any) -> float:
@@ -81,20 +72,6 @@ def from_wei(value: Any) -> float:
         raise VenueProtocolError(config.EXCHANGE_ID, f"predict.fun sent a bad wei amount: {value!r}") from None
 
 
-def to_datetime(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        ts = float(value) / (1000.0 if value > 10_000_000_000 else 1.0)
-        return datetime.fromtimestamp(ts, tz=timezone.utc)
-    text = str(value).strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 # --- markets ----------------------------------------------------------------------------------------
