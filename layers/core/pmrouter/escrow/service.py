@@ -14,7 +14,6 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from ..api.errors import ValidationFailed
 from ..settings import get_settings
 from ..store import dynamo
 from ..store import orders as order_store
@@ -41,6 +40,8 @@ def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, p
             "created_at": _now(), "state": "held"}, ConditionExpression=Attr("escrow_id").not_exists())
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            from ..api.errors import ValidationFailed  # lazily: the settle_fees function never needs FastAPI
+
             raise ValidationFailed(["fee_auth.order_id was already used; sign a new authorization"]) from None
         raise
     tx = chain().pull_fee(escrow_id, payer, fee, deadline, signature)

@@ -10,7 +10,7 @@ from ..settings import get_settings
 from . import dynamo
 
 ACCOUNT_TYPES = ("trader", "builder")
-TIERS = ("free", "pro", "scale")
+TIERS = ("free", "pro", "scale", "internal")
 
 
 def _table():

@@ -37,6 +37,8 @@ TIERS = {
     "free": Tier("free", 5, 5, 10_000, 5, 3, 10),
     "pro": Tier("pro", 60, 120, 5_000_000, 30, 500, 100),
     "scale": Tier("scale", 200, 400, 0, 0, 2000, 100),
+    # Operators' own keys (benchmarks, health checks): effectively unlimited, never sold.
+    "internal": Tier("internal", 100_000, 100_000, 0, 0, 2000, 100),
 }
 LEASE_TTL_S = 1.0
 
