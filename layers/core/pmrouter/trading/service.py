@@ -161,10 +161,6 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
         outcome=outcome.name, side=req.side, price=Decimal(repr(req.price)), size=Decimal(repr(req.size)),
         order_type=params.order_type, client_order_id=uid, fingerprint=fp, cred_mode=sess.mode,
         expiration=params.expiration)
-    if idempotency_key is not None:
-        existing = store.get(customer_id, uid)
-        if existing is not None:
-            return await _replay(existing, fp)
     try:
         prepared = await sess.session.prepare_order(intent)
     except venue.VenueError as exc:
