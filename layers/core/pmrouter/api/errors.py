@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import observability as metrics
 from ..exchanges import errors as venue
 from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange
 
@@ -131,6 +132,7 @@ def _validation_problems(exc: RequestValidationError) -> list[str]:
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    metrics.emit("Errors", 1, code=str(body.get("code", "unknown")))
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import httpx
 
+from .. import observability as metrics
 from .errors import (
     MarketNotFound,
     VenueAuthError,
@@ -115,10 +117,13 @@ class VenueHttp:
                 if isinstance(last, VenueRateLimited) and last.retry_after:
                     delay = max(delay, min(last.retry_after, 2.0))
                 await asyncio.sleep(delay)
+            started = time.perf_counter()
             try:
                 resp = await shared_client().request(
                     method, self.url(path), params=clean_params, content=content, headers=hdrs
                 )
+                metrics.emit("VenueLatency", round((time.perf_counter() - started) * 1000, 3), "Milliseconds",
+                             exchange=self.exchange)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 last = VenueUnavailable(self.exchange, f"{self.exchange} unreachable: {type(exc).__name__}")
                 continue

@@ -197,6 +197,9 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
         raise err from None
     rec = store.update_state(record, status=placed.status, filled=Decimal(repr(placed.filled)),
                              venue_order_id=placed.id)
+    from .. import observability
+
+    observability.emit("OrdersPlaced", 1, exchange=adapter.id, order_type=params.order_type)
     out = order_from_venue(placed)
     out.created_at = _iso(rec.created_at) or out.created_at
     return out
