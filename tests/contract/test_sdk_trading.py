@@ -103,3 +103,16 @@ def test_market_data_only_venue_cannot_trade(sdk):
     with pytest.raises(parsec_api.InternalServerError) as exc:
         sdk.orders.create(exchange="limitless", market_id="x", outcome="yes", side="buy", price=0.5, size=1)
     assert exc.value.status_code == 501
+
+
+def test_kalshi_orders_read_back_in_the_callers_terms(sdk):
+    m, book = _market(sdk, "kalshi")
+    no_price = round(1 - book.asks[-1][0] - 0.01, 2)  # a NO bid below the book: it rests
+    order = sdk.orders.create(exchange="kalshi", market_id=m.exchange_market_id, outcome="no", side="buy",
+                              price=no_price, size=3)
+    assert (order.outcome, order.side, order.price, order.status) == ("No", "buy", no_price, "open")
+    listed = {o.id: o for o in sdk.orders.list(exchange="kalshi", market_id=m.exchange_market_id)}
+    assert (listed[order.id].outcome, listed[order.id].side, listed[order.id].price) == ("No", "buy", no_price)
+    got = sdk.orders.retrieve(order.id, exchange="kalshi")
+    assert (got.outcome, got.price) == ("No", no_price)
+    assert sdk.orders.cancel(order.id, exchange="kalshi").outcome == "No"

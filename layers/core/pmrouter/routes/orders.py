@@ -73,7 +73,8 @@ async def list_orders(
                                               limit=size)
     except venue.VenueError as exc:
         raise service.from_venue_error(exc) from None
-    out = [service.order_from_venue(o) for o in rows]
+    mine = service.records_by_venue_id(customer_id, adapter.id) if rows else {}
+    out = [service.order_from_venue(o, mine.get(o.id)) for o in rows]
     if status != "open" and sess.mode != "per_request":
         out = service.merge_history(out, customer_id, adapter.id, market_id=market_id,
                                     status=status, start=start_ts, end=end_ts)

@@ -85,9 +85,18 @@ def order_from_record(rec: store.OrderRecord) -> Order:
     )
 
 
-def order_from_venue(o: VenueOrder) -> Order:
-    return Order(id=o.id, market_id=o.market_id, outcome=o.outcome, side=o.side, price=o.price, size=o.size,
+def order_from_venue(o: VenueOrder, rec: store.OrderRecord | None = None) -> Order:
+    """The venue's state of an order, in the terms the caller placed it when pmrouter placed it (a
+    Kalshi "buy No at 0.40" reads back from the venue as an ask at 0.60 in YES terms)."""
+    outcome, side, price = o.outcome, o.side, o.price
+    if rec is not None:
+        outcome, side, price = rec.outcome, rec.side, float(rec.price)
+    return Order(id=o.id, market_id=o.market_id, outcome=outcome, side=side, price=price, size=o.size,  # type: ignore[arg-type]
                  filled=o.filled, status=o.status, created_at=o.created_at, updated_at=o.updated_at)
+
+
+def records_by_venue_id(customer_id: str, exchange: str) -> dict[str, store.OrderRecord]:
+    return {r.venue_order_id: r for r in store.list_for(customer_id, exchange) if r.venue_order_id}
 
 
 def _venue_error(exc: venue.VenueError) -> ApiError:
@@ -251,7 +260,7 @@ async def get_order(adapter: ExchangeAdapter, customer_id: str, order_id: str, h
         raise from_venue_error(exc) from None
     if rec is not None:
         store.update_state(rec, status=live.status, filled=Decimal(repr(live.filled)), venue_order_id=live.id)
-    return order_from_venue(live)
+    return order_from_venue(live, rec)
 
 
 async def cancel_order(adapter: ExchangeAdapter, customer_id: str, order_id: str, header: str | None) -> Order:
@@ -273,7 +282,7 @@ async def cancel_order(adapter: ExchangeAdapter, customer_id: str, order_id: str
         from ..escrow import service as escrow_service
 
         escrow_service.request_refund(rec.order_uid)  # settle_fees refunds the unfilled share
-    return order_from_venue(cancelled)
+    return order_from_venue(cancelled, rec)
 
 
 def merge_history(rows: list[Order], customer_id: str, exchange: str, *, market_id: str | None, status: str,
