@@ -4,15 +4,53 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Iterable
+from typing import Any, Awaitable, Callable, Iterable
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 
 from .errors import install_error_handlers
 
 log = logging.getLogger("pmrouter.access")
 
 API_PREFIX = "/api/v1"
+MAX_REQUEST_ID = 128
+
+Message = dict[str, Any]
+
+
+class RequestContext:
+    """A correlation id on every response (the caller's, API Gateway's trace id, or a new one) and
+    one access-log line per request. Plain ASGI rather than `@app.middleware("http")`: Starlette's
+    BaseHTTPMiddleware runs each request in an extra task group with memory streams, which costs
+    more than the rest of a cached market-data request."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]]):
+        self.app = app
+
+    async def __call__(self, scope: Message, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        rid = (headers.get(b"x-request-id") or headers.get(b"x-amzn-trace-id") or uuid.uuid4().hex.encode())
+        rid = rid[:MAX_REQUEST_ID]
+        start = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid)]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info("request", extra={"request_id": rid.decode("latin-1"), "method": scope.get("method"),
+                                           "path": scope.get("path"), "status": status,
+                                           "ms": round((time.perf_counter() - start) * 1000, 2)})
 
 
 def create_app(routers: Iterable[APIRouter], *, title: str = "pmrouter") -> FastAPI:
@@ -27,17 +65,5 @@ def create_app(routers: Iterable[APIRouter], *, title: str = "pmrouter") -> Fast
     install_error_handlers(app)
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
-
-    @app.middleware("http")
-    async def correlation(request: Request, call_next):
-        # A correlation id per request: taken from the caller or API Gateway, else new.
-        rid = request.headers.get("x-request-id") or request.headers.get("x-amzn-trace-id") or uuid.uuid4().hex
-        start = time.perf_counter()
-        response = await call_next(request)
-        response.headers["x-request-id"] = rid
-        log.info("request", extra={"request_id": rid, "method": request.method, "path": request.url.path,
-                                   "status": response.status_code,
-                                   "ms": round((time.perf_counter() - start) * 1000, 2)})
-        return response
-
+    app.add_middleware(RequestContext)
     return app

@@ -134,11 +134,15 @@ def find_by_venue_id(customer_id: str, exchange: str, venue_order_id: str) -> Or
 def update_state(record: OrderRecord, *, status: str, filled: Decimal | None = None,
                  venue_order_id: str | None = None, error: dict | None = None) -> OrderRecord:
     """Move an order forward. Conditional: a final state is never overwritten, so a late or
-    replayed update cannot resurrect a cancelled or filled order."""
+    replayed update cannot resurrect a cancelled or filled order. The venue id is written only when
+    it is new (Polymarket's is the order hash, already in the claim): rewriting an index key costs
+    an index write."""
     record.status = status
     if filled is not None:
         record.filled = filled
-    if venue_order_id:
+    if venue_order_id == record.venue_order_id:
+        venue_order_id = None
+    elif venue_order_id:
         record.venue_order_id = venue_order_id
     if error is not None:
         record.error = error
