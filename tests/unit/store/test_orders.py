@@ -50,3 +50,21 @@ def test_reconcile_queue_holds_only_unfinished_stored_orders(tables):
         orders.claim(r)
     orders.update_state(done, status="filled", filled=Decimal("10"))
     assert [r.order_uid for r in orders.to_reconcile()] == ["a"]
+
+
+def test_listing_one_venue_follows_pages_past_other_venues_orders(tables):
+    for i in range(9):  # interleaved: one Kalshi order per three
+        orders.claim(_record(f"u{i:02d}", exchange="kalshi" if i % 3 == 0 else "polymarket"))
+    got = orders.list_for("c1", "kalshi", page_size=2)
+    assert sorted(r.order_uid for r in got) == ["u00", "u03", "u06"]
+    assert len(orders.list_for("c1", "polymarket", limit=4, page_size=3)) == 4
+    assert orders.list_for("c2", "kalshi") == []
+
+
+def test_venue_id_already_in_the_claim_is_not_rewritten(tables):
+    rec = _record("p1", exchange="polymarket", venue_order_id="0xabc")
+    orders.claim(rec)
+    orders.update_state(rec, status="open", venue_order_id="0xabc", filled=Decimal("0"))
+    assert orders.find_by_venue_id("c1", "polymarket", "0xabc").status == "open"
+    orders.update_state(rec, status="open", venue_order_id="0xdef")  # a venue that re-keys is still followed
+    assert orders.find_by_venue_id("c1", "polymarket", "0xdef").order_uid == "p1"

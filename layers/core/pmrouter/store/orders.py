@@ -182,10 +182,21 @@ def update_state(record: OrderRecord, *, status: str, filled: Decimal | None = N
     return record
 
 
-def list_for(customer_id: str, exchange: str, *, limit: int = 500) -> list[OrderRecord]:
-    resp = _table().query(KeyConditionExpression=Key("customer_id").eq(customer_id), ScanIndexForward=False,
-                          FilterExpression=Attr("exchange").eq(exchange), Limit=limit)
-    return [OrderRecord.from_item(i) for i in resp.get("Items", [])]
+def list_for(customer_id: str, exchange: str, *, limit: int = 500, page_size: int = 200) -> list[OrderRecord]:
+    """Up to `limit` of the customer's orders on one venue. DynamoDB applies `Limit` before the
+    filter, so pages are followed until enough rows pass it (orders on other venues would
+    otherwise crowd these out)."""
+    out: list[OrderRecord] = []
+    kwargs: dict[str, Any] = {"KeyConditionExpression": Key("customer_id").eq(customer_id),
+                              "FilterExpression": Attr("exchange").eq(exchange), "ScanIndexForward": False,
+                              "Limit": page_size}
+    while len(out) < limit:
+        resp = _table().query(**kwargs)
+        out.extend(OrderRecord.from_item(i) for i in resp.get("Items", []))
+        if "LastEvaluatedKey" not in resp:
+            break
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return out[:limit]
 
 
 def to_reconcile(limit: int = 200, older_than_s: float = 0.0) -> list[OrderRecord]:
