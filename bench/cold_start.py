@@ -1,5 +1,7 @@
 """Cold-start import time of each Lambda function module, measured the way Lambda pays it: a fresh
-interpreter importing functions/<name>/app.py with the layer on sys.path. Prints the median of N runs.
+interpreter importing functions/<name>/app.py with the layer on sys.path, the layer built as SAM
+builds it (layers/core/Makefile: precompiled, hash-based bytecode; the dependencies come from the
+local environment instead of an arm64 pip install). Prints the median of N runs.
 
     .venv/bin/python bench/cold_start.py [runs]
 """
@@ -10,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,12 +25,18 @@ print((time.perf_counter() - t) * 1000)
 """
 
 
-def measure(fn: str, runs: int) -> list[float]:
+def build_layer(into: Path) -> Path:
+    subprocess.run(["make", "-s", "-C", str(ROOT / "layers" / "core"), "build-CoreLayer", f"ARTIFACTS_DIR={into}",
+                    f"PYTHON={sys.executable}", "PIP_INSTALL=true"], check=True)
+    return into / "python"
+
+
+def measure(fn: str, runs: int, layer: Path) -> list[float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PMROUTER_")}
     env.pop("PYTHONPATH", None)
     out = []
     for _ in range(runs):
-        code = PROBE.format(fn=str(ROOT / "functions" / fn), layer=str(ROOT / "layers" / "core"))
+        code = PROBE.format(fn=str(ROOT / "functions" / fn), layer=str(layer))
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
         out.append(float(res.stdout.strip().splitlines()[-1]))
     return out
@@ -36,10 +45,13 @@ def measure(fn: str, runs: int) -> list[float]:
 def main() -> dict:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     results = {}
+    tmp = tempfile.TemporaryDirectory(prefix="pmrouter-layer-")
+    layer = build_layer(Path(tmp.name))
     for fn in sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py")):
-        samples = measure(fn, runs)
+        samples = measure(fn, runs, layer)
         results[fn] = round(statistics.median(samples), 1)
         print(f"import {fn:<16} median {results[fn]:7.1f} ms  (runs: {', '.join(f'{s:.0f}' for s in samples)})")
+    tmp.cleanup()
     return results
 
 
