@@ -72,7 +72,7 @@ class FakeVenue(ExchangeAdapter):
             raise self.error
         return list(self.markets)
 
-    async def get_market(self, market_id):  # pragma: no cover - not used by the sync
+    async def fetch_market(self, key):  # pragma: no cover - not used by the sync
         raise NotImplementedError
 
     async def get_orderbook(self, market, outcome, depth):  # pragma: no cover

@@ -205,7 +205,7 @@ def test_get_market_detail_and_unknown_ids(venue):
 def test_child_detail_keeps_its_group_after_cache_expiry(venue):
     a = adapter()
     asyncio.run(a.list_markets())
-    a._cache.clear()  # metadata expired; the parent link survives
+    a.market_cache.clear()  # metadata expired; the parent link survives
     child = asyncio.run(a.get_market("9001"))
     assert child.exchange_group_id == "777"
     assert child.question == "Who will win Super Bowl LXI - Chiefs"

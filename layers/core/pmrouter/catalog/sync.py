@@ -174,7 +174,7 @@ class _UnavailableAdapter(ExchangeAdapter):
     async def list_markets(self) -> list[VenueMarket]:
         raise self._error
 
-    async def get_market(self, market_id: str) -> VenueMarket:  # pragma: no cover
+    async def fetch_market(self, key: str) -> VenueMarket:  # pragma: no cover
         raise self._error
 
     async def get_orderbook(self, market, outcome, depth):  # pragma: no cover

@@ -7,10 +7,14 @@ pricing) sees only these types and never a venue payload.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Iterable, Literal, Sequence
+
+from .cache import TtlCache
+from .errors import MarketNotFound
 
 Interval = Literal["1m", "1h", "6h", "1d", "1w", "max"]
 Side = Literal["buy", "sell"]
@@ -175,9 +179,45 @@ class ExchangeAdapter(ABC):
     async def list_markets(self) -> list[VenueMarket]:
         """Every listed market the venue publishes (all pages), for the catalog sync."""
 
-    @abstractmethod
+    # Market metadata (tick size, tokens, neg-risk...) is read on every order and book request but
+    # changes rarely: one cache per adapter, filled by the catalog listing and by single lookups.
+    market_cache_ttl: ClassVar[float] = 60.0
+    market_cache_size: ClassVar[int] = 5000
+
+    @functools.cached_property
+    def market_cache(self) -> TtlCache[str, VenueMarket]:
+        return TtlCache(self.market_cache_ttl, self.market_cache_size)
+
+    def market_key(self, market_id: str) -> str:
+        """The venue's canonical form of a caller's market id (the cache key and the id fetched).
+        Raises MarketNotFound for an id that cannot exist on the venue, before any request."""
+        key = (market_id or "").strip()
+        if not key:
+            raise MarketNotFound(self.id, "empty market id")
+        return key
+
+    def market_aliases(self, market: VenueMarket) -> Iterable[str]:
+        """Every key a cached market is found under."""
+        return (market.exchange_market_id,)
+
+    def remember(self, market: VenueMarket) -> None:
+        for key in self.market_aliases(market):
+            self.market_cache.put(key, market)
+
     async def get_market(self, market_id: str) -> VenueMarket:
         """One market by its venue-native id; raises MarketNotFound."""
+        key = self.market_key(market_id)
+        hit = self.market_cache.get(key)
+        if hit is not None:
+            return hit
+        market = await self.fetch_market(key)
+        self.remember(market)
+        self.market_cache.put(key, market)  # also under the id the caller used (a slug, say)
+        return market
+
+    @abstractmethod
+    async def fetch_market(self, key: str) -> VenueMarket:
+        """One market from the venue by its canonical id (see `market_key`); raises MarketNotFound."""
 
     @abstractmethod
     async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:

@@ -9,7 +9,6 @@ from ..base import (
     Candle, Capabilities, Credentials, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
 )
 from ..cache import TtlCache
-from ..errors import MarketNotFound
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import KalshiMarketData
@@ -36,7 +35,6 @@ class KalshiAdapter(ExchangeAdapter):
         self.settings = settings
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = KalshiMarketData(self.http)
-        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
         self._events: TtlCache[str, dict] = TtlCache(600, 20_000)
 
     async def list_markets(self) -> list[VenueMarket]:
@@ -44,28 +42,23 @@ class KalshiAdapter(ExchangeAdapter):
         out = []
         for raw in await self.md.all_markets():
             m = schemas.parse_market(raw, events.get(raw.get("event_ticker", "")))
-            self._cache.put(m.exchange_market_id, m)
+            self.remember(m)
             out.append(m)
         for ticker, e in events.items():
             self._events.put(ticker, e)
         return out
 
-    async def get_market(self, market_id: str) -> VenueMarket:
-        ticker = (market_id or "").strip().upper()
-        hit = self._cache.get(ticker)
-        if hit is not None:
-            return hit
-        if not ticker:
-            raise MarketNotFound(self.id, "empty ticker")
+    def market_key(self, market_id: str) -> str:
+        return super().market_key(market_id).upper()  # tickers are upper case
+
+    async def fetch_market(self, ticker: str) -> VenueMarket:
         raw = await self.md.market(ticker)
         event_ticker = raw.get("event_ticker") or ""
         event = self._events.get(event_ticker)
         if event is None and event_ticker:
             event = await self.md.event(event_ticker)
             self._events.put(event_ticker, event)
-        market = schemas.parse_market(raw, event)
-        self._cache.put(ticker, market)
-        return market
+        return schemas.parse_market(raw, event)
 
     def open_session(self, credentials: Credentials) -> "KalshiSession":
         from .trading import KalshiSession

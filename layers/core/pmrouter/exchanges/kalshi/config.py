@@ -8,8 +8,6 @@ NAME = "Kalshi"
 MARKETS_PAGE = 1000  # GET /markets limit maximum
 EVENTS_PAGE = 200  # GET /events limit maximum
 TRADES_PAGE = 1000
-MARKET_CACHE_TTL = 60.0
-MARKET_CACHE_SIZE = 5000
 # Candle widths Kalshi serves (period_interval, minutes) for each contract interval; wider ones
 # are rolled up from these.
 PERIOD = {"1m": 1, "1h": 60, "6h": 60, "1d": 1440, "1w": 1440, "max": 1440}

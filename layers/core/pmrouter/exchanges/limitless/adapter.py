@@ -4,7 +4,6 @@ from __future__ import annotations
 from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
-from ..cache import TtlCache
 from ..errors import MarketNotFound
 from ..http import VenueHttp
 from . import config, schemas
@@ -22,7 +21,6 @@ class LimitlessAdapter(ExchangeAdapter):
     def __init__(self, settings: Settings):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = LimitlessMarketData(self.http)
-        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
         self._groups: dict[str, dict] = {}  # child slug -> group row (slug, title): lets detail lookups keep it
 
     async def list_markets(self) -> list[VenueMarket]:
@@ -30,25 +28,17 @@ class LimitlessAdapter(ExchangeAdapter):
         for row in await self.md.all_listings():
             for m in schemas.parse_listing(row):
                 out.append(m)
-                self._cache.put(m.exchange_market_id, m)
+                self.remember(m)
                 if m.exchange_group_id:
                     self._groups[m.exchange_market_id] = {"slug": m.exchange_group_id, "title": m.group_title}
         return out
 
-    async def get_market(self, market_id: str) -> VenueMarket:
-        slug = (market_id or "").strip()
-        hit = self._cache.get(slug)
-        if hit is not None:
-            return hit
-        if not slug:
-            raise MarketNotFound(self.id, "empty market id")
+    async def fetch_market(self, slug: str) -> VenueMarket:
         raw = await self.md.market(slug)
         if str(raw.get("marketType") or "").lower() == "group":
             children = ", ".join(str(c.get("slug")) for c in raw.get("markets") or [])
             raise MarketNotFound(self.id, f"{slug} is a group market; use one of its markets ({children})")
-        market = schemas.parse_market(raw, group=self._groups.get(slug))
-        self._cache.put(slug, market)
-        return market
+        return schemas.parse_market(raw, group=self._groups.get(slug))
 
     async def fee_model_for(self, market: VenueMarket) -> FeeModel:
         bps = market.extra.get("fee_bps")

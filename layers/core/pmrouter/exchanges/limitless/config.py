@@ -12,8 +12,6 @@ PAGE_LIMIT = 25
 # Order-book sizes are integer share amounts scaled by 1e6 (shares have 6 decimals, like USDC);
 # the SDK's OrderbookEntry documents them so. Prices are decimal probabilities.
 SIZE_SCALE = 1_000_000
-MARKET_CACHE_TTL = 60.0
-MARKET_CACHE_SIZE = 5000
 DEFAULT_FEE_BPS = 300  # the SDK's default rank fee when a profile is unknown
 INTERVALS = {"1m": "1h", "1h": "1h", "6h": "6h", "1d": "1d", "1w": "1w", "max": "all"}
 

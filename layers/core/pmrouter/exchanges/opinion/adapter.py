@@ -13,7 +13,6 @@ from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
 from ..errors import MarketNotFound
-from ..cache import TtlCache
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import OpinionMarketData
@@ -40,22 +39,18 @@ class OpinionAdapter(ExchangeAdapter):
     def __init__(self, settings: Settings):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = OpinionMarketData(self.http, config.auth_headers(settings))
-        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
         # child marketId -> (parent marketId, parent title); the relation never changes, so it
         # outlives the metadata TTL and lets a detail lookup keep its group.
         self._parents: dict[str, tuple[str, str]] = {}
 
     # --- metadata cache ---------------------------------------------------------------------------
 
-    def _remember(self, market: VenueMarket) -> None:
-        self._cache.put(market.exchange_market_id, market)
+    def remember(self, market: VenueMarket) -> None:
+        super().remember(market)
         if market.exchange_group_id:
-            if len(self._parents) >= 50 * config.MARKET_CACHE_SIZE:
+            if len(self._parents) >= 50 * self.market_cache_size:
                 self._parents.clear()
             self._parents[market.exchange_market_id] = (market.exchange_group_id, market.group_title)
-
-    def _cached(self, market_id: str) -> VenueMarket | None:
-        return self._cache.get(market_id)
 
     # --- catalog ----------------------------------------------------------------------------------
 
@@ -64,16 +59,16 @@ class OpinionAdapter(ExchangeAdapter):
         for row in await self.md.all_market_rows():
             markets.extend(schemas.parse_listing(row))
         for m in markets:
-            self._remember(m)
+            self.remember(m)
         return markets
 
-    async def get_market(self, market_id: str) -> VenueMarket:
-        market_id = (market_id or "").strip()
-        cached = self._cached(market_id)
-        if cached is not None:
-            return cached
-        if not market_id.isdigit():
+    def market_key(self, market_id: str) -> str:
+        key = (market_id or "").strip()
+        if not key.isdigit():
             raise MarketNotFound(self.id, f"opinion market ids are integers, got {market_id!r}")
+        return key
+
+    async def fetch_market(self, market_id: str) -> VenueMarket:
         raw = await self.md.market(market_id)
         if schemas.is_categorical(raw):
             raise MarketNotFound(
@@ -83,9 +78,7 @@ class OpinionAdapter(ExchangeAdapter):
         link = self._parents.get(market_id)
         if link is not None:
             parent = {"marketId": link[0], "marketTitle": link[1]}
-        market = schemas.parse_binary(raw, parent=parent)
-        self._remember(market)
-        return market
+        return schemas.parse_binary(raw, parent=parent)
 
     async def get_event_markets(self, event_id: str) -> list[VenueMarket]:
         """The options of one categorical market (`GET /openapi/market/categorical/{id}`)."""
@@ -94,7 +87,7 @@ class OpinionAdapter(ExchangeAdapter):
         raw = await self.md.categorical_market(event_id.strip())
         markets = schemas.parse_listing(raw)
         for m in markets:
-            self._remember(m)
+            self.remember(m)
         return markets
 
     # --- live data --------------------------------------------------------------------------------

@@ -38,7 +38,6 @@ class PolymarketAdapter(ExchangeAdapter):
         self.clob = VenueHttp(config.EXCHANGE_ID, config.clob_url(settings), error_message=schemas.error_message)
         self.data = VenueHttp(config.EXCHANGE_ID, config.data_url(settings), error_message=schemas.error_message)
         self.md = PolymarketMarketData(self.gamma, self.clob, self.data)
-        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
         self._fees: TtlCache[str, FeeModel] = TtlCache(600, 20_000)
 
     def open_session(self, credentials: Credentials) -> "PolymarketSession":
@@ -46,33 +45,27 @@ class PolymarketAdapter(ExchangeAdapter):
 
         return PolymarketSession(self, credentials)
 
-    def _remember(self, m: VenueMarket) -> None:
-        self._cache.put(m.exchange_market_id, m)
-        if m.condition_id:
-            self._cache.put(m.condition_id.lower(), m)
+    def market_aliases(self, m: VenueMarket) -> tuple[str, ...]:
+        return (m.exchange_market_id, m.condition_id.lower()) if m.condition_id else (m.exchange_market_id,)
+
+    def market_key(self, market_id: str) -> str:
+        key = super().market_key(market_id)
+        return key.lower() if key.startswith("0x") else key  # condition ids are hex
 
     async def list_markets(self) -> list[VenueMarket]:
         out = []
         for raw in await self.md.all_markets():
             m = schemas.parse_market(raw)
-            self._remember(m)
+            self.remember(m)
             out.append(m)
         return out
 
-    async def get_market(self, market_id: str) -> VenueMarket:
+    async def fetch_market(self, key: str) -> VenueMarket:
         """By Gamma id ("572473"), condition id ("0x…") or slug."""
-        key = (market_id or "").strip()
-        hit = self._cache.get(key.lower() if key.startswith("0x") else key)
-        if hit is not None:
-            return hit
-        if not key:
-            raise MarketNotFound(self.id, "empty market id")
         raw = await self.md.market(key)
         if not raw:
             raise MarketNotFound(self.id, f"no market {key}")
-        m = schemas.parse_market(raw)
-        self._remember(m)
-        return m
+        return schemas.parse_market(raw)
 
     async def fee_model_for(self, market: VenueMarket) -> FeeModel:
         """Fee-enabled markets publish `fd: {r: rate, e: exponent, to: taker_only}` in /clob-markets;

@@ -9,8 +9,6 @@ CHAIN_ID = 137
 GAMMA_PAGE = 500
 DATA_TRADES_PAGE = 500
 DATA_MAX_OFFSET = 10_000  # the Data API refuses deeper offsets
-MARKET_CACHE_TTL = 60.0
-MARKET_CACHE_SIZE = 5000
 # prices-history `fidelity` is the point spacing in minutes.
 FIDELITY = {"1m": 1, "1h": 60, "6h": 60, "1d": 360, "1w": 1440, "max": 1440}
 

@@ -14,7 +14,6 @@ from typing import Any
 from ...settings import Settings
 from ..base import Capabilities, ExchangeAdapter, FeeModel, OrderBook, TradesPage, VenueMarket, VenueOutcome
 from ..errors import MarketNotFound, VenueError
-from ..cache import TtlCache
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import PredictMarketData
@@ -44,19 +43,12 @@ class PredictFunAdapter(ExchangeAdapter):
     def __init__(self, settings: Settings):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = PredictMarketData(self.http, config.auth_headers(settings))
-        self._cache: TtlCache[str, VenueMarket] = TtlCache(config.MARKET_CACHE_TTL, config.MARKET_CACHE_SIZE)
         self._categories: dict[str, dict[str, Any]] = {}  # slug -> {title, startsAt, endsAt, status}
 
     # --- metadata cache ---------------------------------------------------------------------------
 
-    def _remember(self, market: VenueMarket) -> None:
-        self._cache.put(market.exchange_market_id, market)
-
-    def _cached(self, market_id: str) -> VenueMarket | None:
-        return self._cache.get(market_id)
-
     def _learn_categories(self, rows: list[dict[str, Any]]) -> None:
-        if len(self._categories) > 10 * config.MARKET_CACHE_SIZE:
+        if len(self._categories) > 10 * self.market_cache_size:
             self._categories.clear()
         for row in rows:
             slug, info = schemas.category_info(row)
@@ -77,16 +69,16 @@ class PredictFunAdapter(ExchangeAdapter):
         self._learn_categories(categories)
         markets = [schemas.parse_market(r, self._categories) for r in rows]
         for m in markets:
-            self._remember(m)
+            self.remember(m)
         return markets
 
-    async def get_market(self, market_id: str) -> VenueMarket:
-        market_id = (market_id or "").strip()
-        cached = self._cached(market_id)
-        if cached is not None:
-            return cached
-        if not market_id.isdigit():
+    def market_key(self, market_id: str) -> str:
+        key = (market_id or "").strip()
+        if not key.isdigit():
             raise MarketNotFound(self.id, f"predict.fun market ids are integers, got {market_id!r}")
+        return key
+
+    async def fetch_market(self, market_id: str) -> VenueMarket:
         raw = await self.md.market(market_id)
         slug = str(raw.get("categorySlug") or "")
         if slug and slug not in self._categories:
@@ -94,9 +86,7 @@ class PredictFunAdapter(ExchangeAdapter):
                 self._learn_categories([await self.md.category(slug)])
             except VenueError as exc:
                 log.info("predict.fun category %s unavailable: %s", slug, exc)
-        market = schemas.parse_market(raw, self._categories)
-        self._remember(market)
-        return market
+        return schemas.parse_market(raw, self._categories)
 
     async def fee_model_for(self, market: VenueMarket) -> FeeModel:
         bps = int(market.extra.get("fee_rate_bps", config.DEFAULT_FEE_BPS))

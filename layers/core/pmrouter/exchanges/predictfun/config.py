@@ -24,8 +24,6 @@ DEFAULT_FEE_BPS = 200
 
 MARKET_URL = "https://predict.fun/market/{slug}"
 
-MARKET_CACHE_TTL = 60.0
-MARKET_CACHE_SIZE = 5000
 
 
 def tick_size(decimal_precision: int | None) -> float:

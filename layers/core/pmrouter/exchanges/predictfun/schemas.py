@@ -8,7 +8,7 @@ carry wei strings (`amountFilled`, `priceExecuted`) and ISO `executedAt`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
