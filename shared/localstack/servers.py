@@ -32,7 +32,7 @@ def serve(app, name: str, port: int = 0, host: str = "127.0.0.1", log_level: str
     """Start `app` on host:port (0 = any free port) and return once it accepts connections."""
     port = port or free_port()
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off",
-                            loop="asyncio", http="h11", timeout_keep_alive=30)
+                            loop="uvloop", http="httptools", timeout_keep_alive=30)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"serve-{name}", daemon=True)
     thread.start()
