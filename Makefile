@@ -25,6 +25,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+	$(PY) bench/order_placement.py
+	$(PY) bench/catalog_search.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

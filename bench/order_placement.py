@@ -81,6 +81,8 @@ def main() -> None:
     from eth_account import Account
     from py_clob_client_v2 import ApiCreds, ClobClient, OrderArgs, OrderType, PartialCreateOrderOptions, Side
 
+    from machine import reference_ms  # type: ignore[import-not-found]
+
     from shared.localstack.stack import LocalStack
 
     stack = LocalStack(run_schedules=False).start()
@@ -127,12 +129,14 @@ def main() -> None:
             "ratio_p50": round(pct(router_ms, 50) / pct(direct_ms, 50), 2),
             "router_compute_p50_ms": round(pct(compute_ms, 50), 2),
             "store_round_trips_per_order": statistics.median(calls),
+            "machine_reference_ms": reference_ms(),
         }
         print(f"pmrouter POST /orders      p50 {out['pmrouter_p50_ms']:6.2f} ms  p99 {out['pmrouter_p99_ms']:6.2f} ms")
         print(f"py-clob-client-v2 direct   p50 {out['direct_p50_ms']:6.2f} ms  p99 {out['direct_p99_ms']:6.2f} ms")
         print(f"ratio (pmrouter / direct)  {out['ratio_p50']:.2f}")
         print(f"router compute p50         {out['router_compute_p50_ms']:.2f} ms (total - venue - DynamoDB)")
         print(f"DynamoDB round trips/order {out['store_round_trips_per_order']}")
+        print(f"machine reference workload {out['machine_reference_ms']} ms (bench/machine.py; lower is faster)")
         print(json.dumps(out))
     finally:
         stack.stop()

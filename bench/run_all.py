@@ -116,6 +116,8 @@ def bench_100k(base: str, key: str, n: int) -> dict:
 
 
 def main() -> None:
+    from machine import reference_ms  # type: ignore[import-not-found]
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=500)
     ap.add_argument("--no-100k", action="store_true")
@@ -141,6 +143,8 @@ def main() -> None:
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "cold_start.py"), "5"], capture_output=True, text=True)
     print(out.stdout.strip())
     results["cold_start_ms"] = json.loads(out.stdout.strip().splitlines()[-1])
+    results["machine_reference_ms"] = reference_ms()
+    print(f"machine reference workload {results['machine_reference_ms']} ms (bench/machine.py; lower is faster)")
     print(json.dumps(results))
 
 
