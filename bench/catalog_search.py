@@ -228,3 +228,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from machine import reference_ms  # type: ignore[import-not-found]
+
+    print(f"machine reference workload {reference_ms()} ms (bench/machine.py; lower is faster)")
