@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import observability as metrics
 from ..exchanges import errors as venue
 from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange
+from ..store.dynamo import is_transient
 
 log = logging.getLogger("pmrouter.api")
 
@@ -167,6 +169,17 @@ def install_error_handlers(app: FastAPI) -> None:
         message = "route not found" if exc.status_code == 404 else str(exc.detail)
         status = exc.status_code if exc.status_code < 500 else 500
         return _json(status, {"error": message, "code": code, "retryable": False})
+
+    @app.exception_handler(ClientError)
+    @app.exception_handler(BotoCoreError)
+    async def _aws(request: Request, exc: Exception) -> JSONResponse:
+        # Throttled or unreachable AWS (DynamoDB, KMS, Secrets Manager) after boto3's own retries: the
+        # caller may retry. Anything else from AWS is a bug of ours and stays a 500.
+        if is_transient(exc):
+            log.warning("aws unavailable (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
+            err = ServiceUnavailable("pmrouter's storage is temporarily unavailable; retry shortly")
+            return _json(err.status, err.body(), {"Retry-After": "1"})
+        return await _unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

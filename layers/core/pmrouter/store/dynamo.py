@@ -7,6 +7,7 @@ import threading
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..settings import get_settings
 
@@ -47,3 +48,20 @@ def reset() -> None:
     client.cache_clear()
     resource.cache_clear()
     _session.cache_clear()
+
+
+# DynamoDB's own "try again" answers (after boto3's retries have run out).
+_TRANSIENT_CODES = frozenset({
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
+    "KMSThrottlingException", "LimitExceededException",
+})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A store failure a retry may cure: throttling, the service's 5xx, or no connection at all."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return err.get("Code") in _TRANSIENT_CODES or int(status or 0) >= 500
+    return isinstance(exc, BotoCoreError)  # connection refused/reset, timeouts

@@ -12,6 +12,7 @@ Store round trips per order: credentials (cached after the first), claim, update
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -24,7 +25,10 @@ from ..contract.trading import CreateOrderRequest, Order
 from ..exchanges import errors as venue
 from ..exchanges.base import Credentials, ExchangeAdapter, OrderIntent, TradingSession, VenueOrder
 from ..store import orders as store
+from ..store.dynamo import is_transient
 from .rules import check_price_and_size, parse_params, require_order_type
+
+log = logging.getLogger("pmrouter.trading")
 
 PENDING_ID_PREFIX = "pmr_"
 REPLAY_WAIT_S = 5.0
@@ -202,16 +206,29 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
         raise _venue_error(exc) from None
     except venue.VenueError as exc:
         err = _venue_error(exc)
-        store.update_state(record, status="rejected", error={"status": err.status, **err.body()})
+        _record_answer(record, status="rejected", error={"status": err.status, **err.body()})
         raise err from None
-    rec = store.update_state(record, status=placed.status, filled=Decimal(repr(placed.filled)),
-                             venue_order_id=placed.id)
+    rec = _record_answer(record, status=placed.status, filled=Decimal(repr(placed.filled)), venue_order_id=placed.id)
     from .. import observability
 
     observability.emit("OrdersPlaced", 1, exchange=adapter.id, order_type=params.order_type)
     out = order_from_venue(placed)
     out.created_at = _iso(rec.created_at) or out.created_at
     return out
+
+
+def _record_answer(record: store.OrderRecord, **change) -> store.OrderRecord:
+    """Write the venue's answer to the claimed record. The venue has already decided, so a store
+    outage here must not turn its answer into an error: the claim stays pending (reconciliation
+    settles it) and the caller still gets what the venue said."""
+    try:
+        return store.update_state(record, **change)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning("order %s: venue answered %s but the record update failed (%s); left to reconciliation",
+                    record.order_uid, change.get("status"), type(exc).__name__)
+        return record
 
 
 async def _replay(existing: store.OrderRecord, fp: str) -> Order:

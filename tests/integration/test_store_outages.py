@@ -1,0 +1,95 @@
+"""DynamoDB throttled or unreachable: before the venue sees an order the caller gets a retryable 503
+and the venue nothing; after the venue has answered the caller gets the venue's answer and the
+record is settled by reconciliation. Never a 500, never an order lost or sent twice."""
+from __future__ import annotations
+
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from pmrouter.settings import get_settings
+from pmrouter.store import orders as orders_store
+from shared.localstack.stack import load_function
+
+THROTTLED = ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"},
+                         "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutItem")
+
+
+def _market(api, exchange):
+    for m in api.get("/markets", params={"exchanges": exchange, "limit": 50}).json()["markets"]:
+        if m["market_type"] == "binary" and m["status"] == "active":
+            book = api.get("/orderbook", params={"parsec_id": m["parsec_id"], "limit": 5}).json()
+            if book["bids"]:
+                return m, book
+    raise AssertionError("no market")
+
+
+def _resting_body(api, exchange, offset):
+    m, book = _market(api, exchange)
+    tick = m.get("tick_size") or 0.01
+    return m, {"market_id": m["exchange_market_id"], "outcome": "yes", "side": "buy",
+               "price": round(max(tick, book["bids"][-1][0] - offset * tick), 4),
+               "size": max(m.get("min_order_size") or 1, 5)}
+
+
+def _open_ids(api, exchange, market_id):
+    return [o["id"] for o in api.get("/orders", params={"exchange": exchange, "market_id": market_id}).json()]
+
+
+def _record(customer_id, order_id):
+    table = boto3.resource("dynamodb").Table(get_settings().orders_table)
+    items = table.query(IndexName="by-venue-order",
+                        KeyConditionExpression=boto3.dynamodb.conditions.Key("venue_key").eq(order_id))["Items"]
+    return [i for i in items if i["customer_id"] == customer_id]
+
+
+@pytest.mark.parametrize("exchange,error", [("polymarket", THROTTLED), ("kalshi", EndpointConnectionError(endpoint_url="x"))])
+def test_store_down_before_the_send_is_a_retryable_503_and_sends_nothing(api, exchange, error, monkeypatch):
+    m, body = _resting_body(api, exchange, offset=8)
+    before = _open_ids(api, exchange, m["exchange_market_id"])
+
+    def claim(record):
+        raise error
+
+    monkeypatch.setattr(orders_store, "claim", claim)
+    r = api.post("/orders", params={"exchange": exchange}, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert r.status_code == 503, r.text
+    assert r.json() == {"error": "pmrouter's storage is temporarily unavailable; retry shortly",
+                        "code": "service_unavailable", "retryable": True}
+    assert r.headers["retry-after"] == "1"
+    monkeypatch.undo()
+    assert _open_ids(api, exchange, m["exchange_market_id"]) == before
+
+
+@pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
+def test_store_down_after_the_venue_answered_returns_the_answer_and_reconciles(api, stack, exchange, monkeypatch):
+    m, body = _resting_body(api, exchange, offset=9)
+    before = _open_ids(api, exchange, m["exchange_market_id"])
+    real_update = orders_store.update_state
+    failed = []
+
+    def update_state(record, **change):
+        failed.append(change["status"])
+        raise THROTTLED
+
+    monkeypatch.setattr(orders_store, "update_state", update_state)
+    key = str(uuid.uuid4())
+    r = api.post("/orders", params={"exchange": exchange}, json=body, headers={"Idempotency-Key": key})
+    monkeypatch.setattr(orders_store, "update_state", real_update)
+    assert r.status_code == 200, r.text
+    order = r.json()
+    assert order["status"] == "open" and failed == ["open"]
+    after = _open_ids(api, exchange, m["exchange_market_id"])
+    assert order["id"] in after and len(after) == len(before) + 1
+    if exchange == "polymarket":  # the venue id (the order hash) was already in the claim
+        assert _record(stack.customer_id, f"polymarket#{order['id']}")[0]["status"] == "pending"
+    report = load_function("reconcile_fills").handler({}, None)
+    assert report["outcomes"].get("open", 0) >= 1
+    rec = _record(stack.customer_id, f"{exchange}#{order['id']}")
+    assert rec and rec[0]["status"] == "open"
+    # A retry with the key answers from the record: still one order at the venue.
+    again = api.post("/orders", params={"exchange": exchange}, json=body, headers={"Idempotency-Key": key})
+    assert again.status_code == 200 and again.json()["id"] == order["id"]
+    assert len(_open_ids(api, exchange, m["exchange_market_id"])) == len(before) + 1
