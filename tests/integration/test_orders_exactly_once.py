@@ -70,6 +70,11 @@ def test_retry_with_same_key_returns_first_result(api, exchange):
     assert first.json()["id"] == again.json()["id"]
     after = _open_ids(api, exchange, m["exchange_market_id"])
     assert len(after) == len(before) + 1
+    # One order, one creation time: the placement, the replay, the listing and the lookup agree.
+    listed = [o for o in api.get("/orders", params={"exchange": exchange}).json() if o["id"] == first.json()["id"]]
+    looked_up = api.get(f"/orders/{first.json()['id']}", params={"exchange": exchange}).json()
+    assert {first.json()["created_at"], again.json()["created_at"], listed[0]["created_at"],
+            looked_up["created_at"]} == {first.json()["created_at"]}
     changed = api.post("/orders", params={"exchange": exchange}, json={**body, "size": body["size"] + 1}, headers=headers)
     assert changed.status_code == 400 and "Idempotency-Key" in changed.json()["error"]
 

@@ -92,11 +92,12 @@ def order_from_record(rec: store.OrderRecord) -> Order:
 def order_from_venue(o: VenueOrder, rec: store.OrderRecord | None = None) -> Order:
     """The venue's state of an order, in the terms the caller placed it when pmrouter placed it (a
     Kalshi "buy No at 0.40" reads back from the venue as an ask at 0.60 in YES terms)."""
-    outcome, side, price = o.outcome, o.side, o.price
-    if rec is not None:
+    outcome, side, price, created = o.outcome, o.side, o.price, o.created_at
+    if rec is not None:  # also one creation time, the one POST /orders answered with
         outcome, side, price = rec.outcome, rec.side, float(rec.price)
+        created = _iso(rec.created_at) or created
     return Order(id=o.id, market_id=o.market_id, outcome=outcome, side=side, price=price, size=o.size,  # type: ignore[arg-type]
-                 filled=o.filled, status=o.status, created_at=o.created_at, updated_at=o.updated_at)
+                 filled=o.filled, status=o.status, created_at=created, updated_at=o.updated_at)
 
 
 def records_by_venue_id(customer_id: str, exchange: str) -> dict[str, store.OrderRecord]:
