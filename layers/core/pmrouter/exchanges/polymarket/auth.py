@@ -12,12 +12,12 @@ import hashlib
 import hmac
 import time
 
-from .. import eip712
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+
 from . import config
 
 CLOB_AUTH_MESSAGE = "This message attests that I control the given wallet"
-CLOB_AUTH = eip712.struct("ClobAuth", [("address", "address"), ("timestamp", "string"), ("nonce", "uint256"),
-                                       ("message", "string")])
 
 
 def clob_auth_typed_data(address: str, timestamp: int, nonce: int) -> dict:
@@ -36,10 +36,9 @@ def clob_auth_typed_data(address: str, timestamp: int, nonce: int) -> dict:
 
 def l1_headers(account, timestamp: int | None = None, nonce: int = 0) -> dict[str, str]:
     ts = int(time.time()) if timestamp is None else timestamp
-    td = clob_auth_typed_data(account.address, ts, nonce)
-    domain = eip712.domain_separator(td["domain"]["name"], td["domain"]["version"], td["domain"]["chainId"])
-    signature = eip712.sign_digest(bytes(account.key), eip712.digest(domain, CLOB_AUTH.hash(td["message"])))
-    return {"POLY_ADDRESS": account.address, "POLY_SIGNATURE": "0x" + signature.hex(),
+    signed = Account.sign_message(encode_typed_data(full_message=clob_auth_typed_data(account.address, ts, nonce)),
+                                  account.key)
+    return {"POLY_ADDRESS": account.address, "POLY_SIGNATURE": "0x" + signed.signature.hex().removeprefix("0x"),
             "POLY_TIMESTAMP": str(ts), "POLY_NONCE": str(nonce)}
 
 

@@ -13,7 +13,9 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from .. import eip712
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+
 from . import config
 
 BYTES32_ZERO = "0x" + "00" * 32
@@ -24,8 +26,6 @@ ORDER_FIELDS = [("salt", "uint256"), ("maker", "address"), ("signer", "address")
                 ("makerAmount", "uint256"), ("takerAmount", "uint256"), ("side", "uint8"),
                 ("signatureType", "uint8"), ("timestamp", "uint256"), ("metadata", "bytes32"), ("builder", "bytes32")]
 DOMAIN_FIELDS = [("name", "string"), ("version", "string"), ("chainId", "uint256"), ("verifyingContract", "address")]
-ORDER_STRUCT = eip712.struct("Order", ORDER_FIELDS)
-DOMAIN_NAME, DOMAIN_VERSION = "Polymarket CTF Exchange", "2"
 BUY, SELL = 0, 1
 
 
@@ -152,7 +152,7 @@ def typed_data(exchange: str, salt: int, maker: str, signer: str, token_id: str,
         "primaryType": "Order",
         "types": {"EIP712Domain": [{"name": n, "type": t} for n, t in DOMAIN_FIELDS],
                   "Order": [{"name": n, "type": t} for n, t in ORDER_FIELDS]},
-        "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": config.CHAIN_ID,
+        "domain": {"name": "Polymarket CTF Exchange", "version": "2", "chainId": config.CHAIN_ID,
                    "verifyingContract": exchange},
         "message": {"salt": salt, "maker": maker, "signer": signer, "tokenId": int(token_id),
                     "makerAmount": maker_amount, "takerAmount": taker_amount, "side": side,
@@ -168,11 +168,10 @@ def sign_order(account, *, token_id: str, side: int, maker_amount: int, taker_am
     salt = new_salt() if salt is None else salt
     ts = time.time_ns() // 1_000_000 if timestamp_ms is None else timestamp_ms
     maker = funder or account.address
-    message = {"salt": salt, "maker": maker, "signer": account.address, "tokenId": int(token_id),
-               "makerAmount": maker_amount, "takerAmount": taker_amount, "side": side,
-               "signatureType": signature_type, "timestamp": ts, "metadata": BYTES32_ZERO, "builder": BYTES32_ZERO}
-    domain = eip712.domain_separator(DOMAIN_NAME, DOMAIN_VERSION, config.CHAIN_ID, exchange)
-    order_hash = eip712.digest(domain, ORDER_STRUCT.hash(message))
-    signature = eip712.sign_digest(bytes(account.key), order_hash)
+    td = typed_data(exchange, salt, maker, account.address, token_id, maker_amount, taker_amount, side,
+                    signature_type, ts)
+    encoded = encode_typed_data(full_message=td)
+    signed = Account.sign_message(encoded, account.key)
+    digest = "0x" + _hash_eip191_message(encoded).hex().removeprefix("0x")
     return SignedOrder(salt, maker, account.address, token_id, maker_amount, taker_amount, side, signature_type, ts,
-                       expiration, exchange, "0x" + signature.hex(), "0x" + order_hash.hex())
+                       expiration, exchange, "0x" + signed.signature.hex().removeprefix("0x"), digest)
