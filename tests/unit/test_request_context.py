@@ -1,10 +1,11 @@
 """The correlation-id middleware: every response names its request, error responses included."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import httpx
 from fastapi import APIRouter
-from fastapi.testclient import TestClient
 
 from pmrouter.api.app import MAX_REQUEST_ID, create_app
 from pmrouter.api.errors import BadRequest
@@ -22,8 +23,22 @@ async def bad() -> dict:
     raise BadRequest("nope")
 
 
-def client() -> TestClient:
-    return TestClient(create_app([router]))
+class _Client:
+    """Drives the app in-process over ASGI (no server, no event loop left behind)."""
+
+    def __init__(self) -> None:
+        self.app = create_app([router])
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        async def go() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://t") as c:
+                return await c.get(path, headers=headers)
+
+        return asyncio.run(go())
+
+
+def client() -> _Client:
+    return _Client()
 
 
 def test_caller_request_id_is_echoed():
