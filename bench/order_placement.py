@@ -8,7 +8,8 @@ Prints, per order:
 - py-clob-client-v2 `create_and_post_order` p50/p99 for the same order against the same simulator;
 - the ratio of the two medians;
 - pmrouter's own compute: total minus the time spent waiting on the venue and on DynamoDB (both measured
-  inside the process around each call);
+  inside the process around each call), and the part of it inside the app (the response's
+  Server-Timing minus the same two), the rest being HTTP parsing and sockets on both ends;
 - DynamoDB round trips per order (counted on boto3's event hooks).
 Resting orders far from the book are used so every order is a plain accepted GTC.
 """
@@ -106,7 +107,7 @@ def main() -> None:
                             creds=ApiCreds(creds.api_key, creds.api_secret, creds.api_passphrase))
         token = book["token_id"]
 
-        router_ms, direct_ms, compute_ms, calls = [], [], [], []
+        router_ms, direct_ms, compute_ms, server_compute_ms, calls = [], [], [], [], []
         for i in range(args.orders + 10):
             meter.reset()
             t = time.perf_counter()
@@ -122,12 +123,15 @@ def main() -> None:
                 router_ms.append(total * 1000)
                 direct_ms.append(d * 1000)
                 compute_ms.append((total - meter.venue - meter.store) * 1000)
+                server_ms = float(r.headers["server-timing"].split("dur=")[1])
+                server_compute_ms.append(server_ms - (meter.venue + meter.store) * 1000)
                 calls.append(meter.store_calls)
         out = {
             "pmrouter_p50_ms": round(pct(router_ms, 50), 2), "pmrouter_p99_ms": round(pct(router_ms, 99), 2),
             "direct_p50_ms": round(pct(direct_ms, 50), 2), "direct_p99_ms": round(pct(direct_ms, 99), 2),
             "ratio_p50": round(pct(router_ms, 50) / pct(direct_ms, 50), 2),
             "router_compute_p50_ms": round(pct(compute_ms, 50), 2),
+            "router_compute_in_app_p50_ms": round(pct(server_compute_ms, 50), 2),
             "store_round_trips_per_order": statistics.median(calls),
             "machine_reference_ms": reference_ms(),
         }
@@ -135,6 +139,8 @@ def main() -> None:
         print(f"py-clob-client-v2 direct   p50 {out['direct_p50_ms']:6.2f} ms  p99 {out['direct_p99_ms']:6.2f} ms")
         print(f"ratio (pmrouter / direct)  {out['ratio_p50']:.2f}")
         print(f"router compute p50         {out['router_compute_p50_ms']:.2f} ms (total - venue - DynamoDB)")
+        print(f"  of which inside the app  {out['router_compute_in_app_p50_ms']:.2f} ms (Server-Timing - venue - DynamoDB;"
+              " the rest is HTTP on both ends)")
         print(f"DynamoDB round trips/order {out['store_round_trips_per_order']}")
         print(f"machine reference workload {out['machine_reference_ms']} ms (bench/machine.py; lower is faster)")
         print(json.dumps(out))

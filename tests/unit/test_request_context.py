@@ -61,6 +61,12 @@ def test_new_id_when_none_given_and_on_errors():
     assert c.get("/api/v1/missing").headers["x-request-id"]
 
 
+def test_server_timing_reports_the_app_time():
+    r = client().get("/api/v1/bad")
+    name, dur = r.headers["server-timing"].split(";dur=")
+    assert name == "app" and 0 < float(dur) < 5000
+
+
 def test_overlong_request_id_is_cut():
     r = client().get("/api/v1/ok", headers={"X-Request-Id": "x" * 1000})
     assert r.headers["x-request-id"] == "x" * MAX_REQUEST_ID
