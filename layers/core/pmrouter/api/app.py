@@ -20,9 +20,11 @@ Message = dict[str, Any]
 
 class RequestContext:
     """A correlation id on every response (the caller's, API Gateway's trace id, or a new one), the
-    server's own time as `Server-Timing`, and one access-log line per request. Plain ASGI rather than `@app.middleware("http")`: Starlette's
-    BaseHTTPMiddleware runs each request in an extra task group with memory streams, which costs
-    more than the rest of a cached market-data request."""
+    server's own time as `Server-Timing`, and one access-log line per request.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs each
+    request in an extra task group with memory streams, which costs more than the rest of a cached
+    market-data request."""
 
     def __init__(self, app: Callable[..., Awaitable[None]]):
         self.app = app

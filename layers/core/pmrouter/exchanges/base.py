@@ -183,6 +183,7 @@ class ExchangeAdapter(ABC):
     # changes rarely: one cache per adapter, filled by the catalog listing and by single lookups.
     market_cache_ttl: ClassVar[float] = 60.0
     market_cache_size: ClassVar[int] = 5000
+    numeric_market_ids: ClassVar[bool] = False  # venues whose market ids are integers
 
     @functools.cached_property
     def market_cache(self) -> TtlCache[str, VenueMarket]:
@@ -192,6 +193,8 @@ class ExchangeAdapter(ABC):
         """The venue's canonical form of a caller's market id (the cache key and the id fetched).
         Raises MarketNotFound for an id that cannot exist on the venue, before any request."""
         key = (market_id or "").strip()
+        if self.numeric_market_ids and not key.isdigit():
+            raise MarketNotFound(self.id, f"{self.name} market ids are integers, got {market_id!r}")
         if not key:
             raise MarketNotFound(self.id, "empty market id")
         return key

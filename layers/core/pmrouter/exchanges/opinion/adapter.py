@@ -21,6 +21,7 @@ from .market_data import OpinionMarketData
 class OpinionAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
+    numeric_market_ids = True
     capabilities = Capabilities(
         fetch_markets=True,
         fetch_events=True,
@@ -62,12 +63,6 @@ class OpinionAdapter(ExchangeAdapter):
             self.remember(m)
         return markets
 
-    def market_key(self, market_id: str) -> str:
-        key = (market_id or "").strip()
-        if not key.isdigit():
-            raise MarketNotFound(self.id, f"opinion market ids are integers, got {market_id!r}")
-        return key
-
     async def fetch_market(self, market_id: str) -> VenueMarket:
         raw = await self.md.market(market_id)
         if schemas.is_categorical(raw):
@@ -82,9 +77,7 @@ class OpinionAdapter(ExchangeAdapter):
 
     async def get_event_markets(self, event_id: str) -> list[VenueMarket]:
         """The options of one categorical market (`GET /openapi/market/categorical/{id}`)."""
-        if not (event_id or "").strip().isdigit():
-            raise MarketNotFound(self.id, f"opinion market ids are integers, got {event_id!r}")
-        raw = await self.md.categorical_market(event_id.strip())
+        raw = await self.md.categorical_market(self.market_key(event_id))
         markets = schemas.parse_listing(raw)
         for m in markets:
             self.remember(m)

@@ -33,8 +33,6 @@ HISTORY_INTERVAL = {"1m": "1m", "1h": "1h", "6h": "1h", "1d": "1h", "1w": "1d", 
 
 MARKET_URL = "https://app.opinion.trade/detail?topicId={market_id}"
 
-# Adapter-side metadata cache (markets are looked up on every /orderbook call).
-
 
 def base_url(settings: Settings) -> str:
     return settings.opinion_url.rstrip("/")

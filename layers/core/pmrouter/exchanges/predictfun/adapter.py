@@ -32,6 +32,7 @@ def _fee_note(bps: int) -> str:
 class PredictFunAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
+    numeric_market_ids = True
     capabilities = Capabilities(
         fetch_markets=True,
         fetch_events=True,
@@ -71,12 +72,6 @@ class PredictFunAdapter(ExchangeAdapter):
         for m in markets:
             self.remember(m)
         return markets
-
-    def market_key(self, market_id: str) -> str:
-        key = (market_id or "").strip()
-        if not key.isdigit():
-            raise MarketNotFound(self.id, f"predict.fun market ids are integers, got {market_id!r}")
-        return key
 
     async def fetch_market(self, market_id: str) -> VenueMarket:
         raw = await self.md.market(market_id)

@@ -25,7 +25,6 @@ DEFAULT_FEE_BPS = 200
 MARKET_URL = "https://predict.fun/market/{slug}"
 
 
-
 def tick_size(decimal_precision: int | None) -> float:
     """`decimalPrecision` 2 -> 0.01, 3 -> 0.001 (the venue allows only these two)."""
     dp = decimal_precision if decimal_precision in (2, 3) else 2
