@@ -45,13 +45,12 @@ def measure(fn: str, runs: int, layer: Path) -> list[float]:
 def main() -> dict:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     results = {}
-    tmp = tempfile.TemporaryDirectory(prefix="pmrouter-layer-")
-    layer = build_layer(Path(tmp.name))
-    for fn in sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py")):
-        samples = measure(fn, runs, layer)
-        results[fn] = round(statistics.median(samples), 1)
-        print(f"import {fn:<16} median {results[fn]:7.1f} ms  (runs: {', '.join(f'{s:.0f}' for s in samples)})")
-    tmp.cleanup()
+    with tempfile.TemporaryDirectory(prefix="pmrouter-layer-") as tmp:
+        layer = build_layer(Path(tmp))
+        for fn in sorted(p.parent.name for p in (ROOT / "functions").glob("*/app.py")):
+            samples = measure(fn, runs, layer)
+            results[fn] = round(statistics.median(samples), 1)
+            print(f"import {fn:<16} median {results[fn]:7.1f} ms  (runs: {', '.join(f'{s:.0f}' for s in samples)})")
     return results
 
 

@@ -15,33 +15,6 @@ FAULT_PATH = {"polymarket": "/order", "kalshi": "/portfolio/events/orders"}
 SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi"}
 
 
-def _market(api, exchange):
-    markets = api.get("/markets", params={"exchanges": exchange, "limit": 50}).json()["markets"]
-    for m in markets:
-        if m["market_type"] == "binary" and m["status"] == "active":
-            book = api.get("/orderbook", params={"parsec_id": m["parsec_id"], "limit": 5}).json()
-            if len(book["bids"]) >= 2:
-                return m, book
-    raise AssertionError("no market")
-
-
-def _resting(api, exchange, key=None, price_offset=3):
-    """A buy far below the book: it rests, so the venue's open orders show every copy of it."""
-    m, book = _market(api, exchange)
-    tick = m.get("tick_size") or 0.01
-    body = {"market_id": m["exchange_market_id"], "outcome": "yes", "side": "buy",
-            "price": round(max(tick, book["bids"][-1][0] - price_offset * tick), 4),
-            "size": max(m.get("min_order_size") or 1, 5)}
-    headers = {"Idempotency-Key": key} if key else {}
-    return m, body, headers
-
-
-def _open_ids(api, exchange, market_id):
-    resp = api.get("/orders", params={"exchange": exchange, "market_id": market_id, "status": "open"})
-    assert resp.status_code == 200, resp.text
-    return [o["id"] for o in resp.json()]
-
-
 def _fault(stack, exchange, **rule):
     base = stack.urls[SANDBOX[exchange]].removesuffix("/trade-api/v2")
     httpx.post(f"{base}/_sandbox/faults", json={"path": FAULT_PATH[exchange], "method": "POST", **rule}).raise_for_status()
@@ -60,15 +33,16 @@ def no_faults(stack):
 
 
 @pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
-def test_retry_with_same_key_returns_first_result(api, exchange):
+def test_retry_with_same_key_returns_first_result(api, exchange, resting):
     key = str(uuid.uuid4())
-    m, body, headers = _resting(api, exchange, key, price_offset=4)
-    before = _open_ids(api, exchange, m["exchange_market_id"])
+    m, body = resting.body(exchange, price_offset=4)
+    headers = {"Idempotency-Key": key}
+    before = resting.open_ids(exchange, m["exchange_market_id"])
     first = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     again = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     assert first.status_code == again.status_code == 200, (first.text, again.text)
     assert first.json()["id"] == again.json()["id"]
-    after = _open_ids(api, exchange, m["exchange_market_id"])
+    after = resting.open_ids(exchange, m["exchange_market_id"])
     assert len(after) == len(before) + 1
     # One order, one creation time: the placement, the replay, the listing and the lookup agree.
     listed = [o for o in api.get("/orders", params={"exchange": exchange}).json() if o["id"] == first.json()["id"]]
@@ -80,10 +54,11 @@ def test_retry_with_same_key_returns_first_result(api, exchange):
 
 
 @pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
-def test_concurrent_duplicates_reach_the_venue_once(api, stack, exchange):
+def test_concurrent_duplicates_reach_the_venue_once(api, stack, exchange, resting):
     key = str(uuid.uuid4())
-    m, body, headers = _resting(api, exchange, key, price_offset=5)
-    before = _open_ids(api, exchange, m["exchange_market_id"])
+    m, body = resting.body(exchange, price_offset=5)
+    headers = {"Idempotency-Key": key}
+    before = resting.open_ids(exchange, m["exchange_market_id"])
     _fault(stack, exchange, mode="delay", delay_ms=300)  # keep the first one in flight
     results: list[httpx.Response] = []
 
@@ -98,43 +73,45 @@ def test_concurrent_duplicates_reach_the_venue_once(api, stack, exchange):
         t.join()
     assert all(r.status_code == 200 for r in results), [r.text for r in results]
     assert len({r.json()["id"] for r in results}) == 1
-    assert len(_open_ids(api, exchange, m["exchange_market_id"])) == len(before) + 1
+    assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
 
 
 @pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
-def test_venue_outage_is_retryable_and_loses_nothing(api, stack, exchange):
+def test_venue_outage_is_retryable_and_loses_nothing(api, stack, exchange, resting):
     key = str(uuid.uuid4())
-    m, body, headers = _resting(api, exchange, key, price_offset=6)
-    before = _open_ids(api, exchange, m["exchange_market_id"])
+    m, body = resting.body(exchange, price_offset=6)
+    headers = {"Idempotency-Key": key}
+    before = resting.open_ids(exchange, m["exchange_market_id"])
     _fault(stack, exchange, mode="error", status=503)
     down = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     assert down.status_code == 503 and down.json()["retryable"] is True
     assert down.headers["x-should-retry"] == "false"
-    assert _open_ids(api, exchange, m["exchange_market_id"]) == before
+    assert resting.open_ids(exchange, m["exchange_market_id"]) == before
     _fault(stack, exchange, mode="rate_limit")
     limited = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     assert limited.status_code == 503 and limited.json()["code"] == "service_unavailable"
     ok = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     assert ok.status_code == 200 and ok.json()["status"] == "open"
-    assert len(_open_ids(api, exchange, m["exchange_market_id"])) == len(before) + 1
+    assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
 
 
 @pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
-def test_dropped_response_stays_pending_and_reconciles(api, stack, exchange):
+def test_dropped_response_stays_pending_and_reconciles(api, stack, exchange, resting):
     key = str(uuid.uuid4())
-    m, body, headers = _resting(api, exchange, key, price_offset=7)
-    before = _open_ids(api, exchange, m["exchange_market_id"])
+    m, body = resting.body(exchange, price_offset=7)
+    headers = {"Idempotency-Key": key}
+    before = resting.open_ids(exchange, m["exchange_market_id"])
     _fault(stack, exchange, mode="drop_after")
     lost = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     assert lost.status_code == 200, lost.text
     assert lost.json()["status"] == "pending"
     # The venue has it exactly once; a retry with the key does not send it again.
-    assert len(_open_ids(api, exchange, m["exchange_market_id"])) == len(before) + 1
+    assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
     retry = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers)
     assert retry.status_code == 200 and retry.json()["id"] == lost.json()["id"]
     report = load_function("reconcile_fills").handler({}, None)
     assert report["outcomes"].get("open", 0) >= 1
     settled = api.post("/orders", params={"exchange": exchange}, json=body, headers=headers).json()
     assert settled["status"] == "open"
-    assert settled["id"] in _open_ids(api, exchange, m["exchange_market_id"])
-    assert len(_open_ids(api, exchange, m["exchange_market_id"])) == len(before) + 1
+    assert settled["id"] in resting.open_ids(exchange, m["exchange_market_id"])
+    assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1

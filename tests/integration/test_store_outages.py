@@ -17,27 +17,6 @@ THROTTLED = ClientError({"Error": {"Code": "ProvisionedThroughputExceededExcepti
                          "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutItem")
 
 
-def _market(api, exchange):
-    for m in api.get("/markets", params={"exchanges": exchange, "limit": 50}).json()["markets"]:
-        if m["market_type"] == "binary" and m["status"] == "active":
-            book = api.get("/orderbook", params={"parsec_id": m["parsec_id"], "limit": 5}).json()
-            if book["bids"]:
-                return m, book
-    raise AssertionError("no market")
-
-
-def _resting_body(api, exchange, offset):
-    m, book = _market(api, exchange)
-    tick = m.get("tick_size") or 0.01
-    return m, {"market_id": m["exchange_market_id"], "outcome": "yes", "side": "buy",
-               "price": round(max(tick, book["bids"][-1][0] - offset * tick), 4),
-               "size": max(m.get("min_order_size") or 1, 5)}
-
-
-def _open_ids(api, exchange, market_id):
-    return [o["id"] for o in api.get("/orders", params={"exchange": exchange, "market_id": market_id}).json()]
-
-
 def _record(customer_id, order_id):
     table = boto3.resource("dynamodb").Table(get_settings().orders_table)
     items = table.query(IndexName="by-venue-order",
@@ -46,9 +25,9 @@ def _record(customer_id, order_id):
 
 
 @pytest.mark.parametrize("exchange,error", [("polymarket", THROTTLED), ("kalshi", EndpointConnectionError(endpoint_url="x"))])
-def test_store_down_before_the_send_is_a_retryable_503_and_sends_nothing(api, exchange, error, monkeypatch):
-    m, body = _resting_body(api, exchange, offset=8)
-    before = _open_ids(api, exchange, m["exchange_market_id"])
+def test_store_down_before_the_send_is_a_retryable_503_and_sends_nothing(api, resting, exchange, error, monkeypatch):
+    m, body = resting.body(exchange, price_offset=8)
+    before = resting.open_ids(exchange, m["exchange_market_id"])
 
     def claim(record):
         raise error
@@ -60,14 +39,14 @@ def test_store_down_before_the_send_is_a_retryable_503_and_sends_nothing(api, ex
                         "code": "service_unavailable", "retryable": True}
     assert r.headers["retry-after"] == "1"
     monkeypatch.undo()
-    assert _open_ids(api, exchange, m["exchange_market_id"]) == before
+    assert resting.open_ids(exchange, m["exchange_market_id"]) == before
 
 
 @pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
-def test_store_down_after_the_venue_answered_returns_the_answer_and_reconciles(api, stack, exchange, monkeypatch):
-    m, body = _resting_body(api, exchange, offset=9)
-    before = _open_ids(api, exchange, m["exchange_market_id"])
-    real_update = orders_store.update_state
+def test_store_down_after_the_venue_answered_returns_the_answer_and_reconciles(api, stack, resting, exchange,
+                                                                             monkeypatch):
+    m, body = resting.body(exchange, price_offset=9)
+    before = resting.open_ids(exchange, m["exchange_market_id"])
     failed = []
 
     def update_state(record, **change):
@@ -77,11 +56,11 @@ def test_store_down_after_the_venue_answered_returns_the_answer_and_reconciles(a
     monkeypatch.setattr(orders_store, "update_state", update_state)
     key = str(uuid.uuid4())
     r = api.post("/orders", params={"exchange": exchange}, json=body, headers={"Idempotency-Key": key})
-    monkeypatch.setattr(orders_store, "update_state", real_update)
+    monkeypatch.undo()
     assert r.status_code == 200, r.text
     order = r.json()
     assert order["status"] == "open" and failed == ["open"]
-    after = _open_ids(api, exchange, m["exchange_market_id"])
+    after = resting.open_ids(exchange, m["exchange_market_id"])
     assert order["id"] in after and len(after) == len(before) + 1
     if exchange == "polymarket":  # the venue id (the order hash) was already in the claim
         assert _record(stack.customer_id, f"polymarket#{order['id']}")[0]["status"] == "pending"
@@ -92,4 +71,4 @@ def test_store_down_after_the_venue_answered_returns_the_answer_and_reconciles(a
     # A retry with the key answers from the record: still one order at the venue.
     again = api.post("/orders", params={"exchange": exchange}, json=body, headers={"Idempotency-Key": key})
     assert again.status_code == 200 and again.json()["id"] == order["id"]
-    assert len(_open_ids(api, exchange, m["exchange_market_id"])) == len(before) + 1
+    assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
