@@ -2,7 +2,6 @@
 of this folder)."""
 from __future__ import annotations
 
-
 import pytest
 
 
