@@ -21,12 +21,25 @@ def _write_local_env() -> None:
         fh.write("# written by `make run` for `pmrouter --local`\n" + "\n".join(lines) + "\n")
 
 
+def _dev_api_key() -> str | None:
+    """PMROUTER_DEV_API_KEY, refused up front when the API would answer it with 401."""
+    key = os.environ.get("PMROUTER_DEV_API_KEY") or None
+    if key is not None:
+        from pmrouter.auth.apikeys import key_shape_problem
+
+        problem = key_shape_problem(key)
+        if problem:
+            raise SystemExit(f"PMROUTER_DEV_API_KEY is not usable: {problem} (for example pk_live_demo0123456789abcdef)")
+    return key
+
+
 def main() -> int:
+    dev_api_key = _dev_api_key()
     started = time.perf_counter()
     stack = LocalStack(
         api_port=int(os.environ.get("PMROUTER_PORT", "8000")),
         sandbox_base_port=int(os.environ.get("PMROUTER_SANDBOX_PORT", "8101")),
-        dev_api_key=os.environ.get("PMROUTER_DEV_API_KEY") or None,
+        dev_api_key=dev_api_key,
         schedule_seconds=float(os.environ["PMROUTER_SCHEDULE_SECONDS"]) if os.environ.get("PMROUTER_SCHEDULE_SECONDS") else None,
     )
     stack.start()

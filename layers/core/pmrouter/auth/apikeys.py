@@ -32,6 +32,18 @@ class Principal:
     key_hash: str = ""  # the stored hash: identifies the key's rate-limit bucket
 
 
+def key_shape_problem(key: str) -> str | None:
+    """Why the API would never accept `key`, or None. One rule shared by authentication and by
+    `make run`, which refuses a PMROUTER_DEV_API_KEY that could only ever get a 401."""
+    if not key.startswith(KEY_PREFIX):
+        return f"an API key must start with {KEY_PREFIX!r}"
+    if len(key) > 128:
+        return "an API key is at most 128 characters"
+    if len(key) < len(KEY_PREFIX) + 16:
+        return f"an API key needs at least 16 characters after {KEY_PREFIX!r}"
+    return None
+
+
 def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(24)
 
@@ -112,7 +124,7 @@ _cache = _KeyCache()
 
 def authenticate(key: str | None) -> Principal | None:
     """The principal for a presented key, or None when it is missing, unknown or revoked."""
-    if not key or not key.startswith(KEY_PREFIX) or len(key) > 128:
+    if not key or key_shape_problem(key):
         return None
     digest = hash_key(key)
     hit, principal = _cache.get(digest)
