@@ -13,9 +13,7 @@ import time
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
-
+from .. import ctf_orders
 from . import config
 
 BYTES32_ZERO = "0x" + "00" * 32
@@ -25,8 +23,7 @@ ROUNDING = {"0.1": (1, 2, 3), "0.01": (2, 2, 4), "0.005": (3, 2, 5), "0.0025": (
 ORDER_FIELDS = [("salt", "uint256"), ("maker", "address"), ("signer", "address"), ("tokenId", "uint256"),
                 ("makerAmount", "uint256"), ("takerAmount", "uint256"), ("side", "uint8"),
                 ("signatureType", "uint8"), ("timestamp", "uint256"), ("metadata", "bytes32"), ("builder", "bytes32")]
-DOMAIN_FIELDS = [("name", "string"), ("version", "string"), ("chainId", "uint256"), ("verifyingContract", "address")]
-BUY, SELL = 0, 1
+BUY, SELL = ctf_orders.BUY, ctf_orders.SELL
 
 
 def _floor(x: float, d: int) -> float:
@@ -148,17 +145,11 @@ class SignedOrder:
 def typed_data(exchange: str, salt: int, maker: str, signer: str, token_id: str, maker_amount: int,
                taker_amount: int, side: int, signature_type: int, timestamp: int,
                metadata: str = BYTES32_ZERO, builder: str = BYTES32_ZERO) -> dict:
-    return {
-        "primaryType": "Order",
-        "types": {"EIP712Domain": [{"name": n, "type": t} for n, t in DOMAIN_FIELDS],
-                  "Order": [{"name": n, "type": t} for n, t in ORDER_FIELDS]},
-        "domain": {"name": "Polymarket CTF Exchange", "version": "2", "chainId": config.CHAIN_ID,
-                   "verifyingContract": exchange},
-        "message": {"salt": salt, "maker": maker, "signer": signer, "tokenId": int(token_id),
-                    "makerAmount": maker_amount, "takerAmount": taker_amount, "side": side,
-                    "signatureType": signature_type, "timestamp": timestamp,
-                    "metadata": bytes.fromhex(metadata[2:]), "builder": bytes.fromhex(builder[2:])},
-    }
+    return ctf_orders.typed_data(
+        "Polymarket CTF Exchange", "2", config.CHAIN_ID, exchange, ORDER_FIELDS,
+        {"salt": salt, "maker": maker, "signer": signer, "tokenId": int(token_id), "makerAmount": maker_amount,
+         "takerAmount": taker_amount, "side": side, "signatureType": signature_type, "timestamp": timestamp,
+         "metadata": bytes.fromhex(metadata[2:]), "builder": bytes.fromhex(builder[2:])})
 
 
 def sign_order(account, *, token_id: str, side: int, maker_amount: int, taker_amount: int, neg_risk: bool,
@@ -170,8 +161,6 @@ def sign_order(account, *, token_id: str, side: int, maker_amount: int, taker_am
     maker = funder or account.address
     td = typed_data(exchange, salt, maker, account.address, token_id, maker_amount, taker_amount, side,
                     signature_type, ts)
-    encoded = encode_typed_data(full_message=td)
-    signed = Account.sign_message(encoded, account.key)
-    digest = "0x" + _hash_eip191_message(encoded).hex().removeprefix("0x")
+    signature, digest = ctf_orders.sign(account, td)
     return SignedOrder(salt, maker, account.address, token_id, maker_amount, taker_amount, side, signature_type, ts,
-                       expiration, exchange, "0x" + signed.signature.hex().removeprefix("0x"), digest)
+                       expiration, exchange, signature, digest)
