@@ -74,27 +74,37 @@ def _table():
 
 
 def _lease_bucket(bucket_id: str, rate: float, burst: int, want: int) -> tuple[int, float]:
-    """Take up to `want` tokens from the shared bucket. Returns (granted, seconds until one token)."""
+    """Take up to `want` tokens from the shared bucket. Returns (granted, seconds until one token).
+
+    The optimistic lock is a version counter `v`, not the timestamp: two writers that read the same
+    state within one millisecond would both match on the timestamp and one update would be lost."""
     table = _table()
-    for _ in range(5):
+    for _ in range(8):
         now_ms = int(time.time() * 1000)
         item = table.get_item(Key={"pk": bucket_id}, ConsistentRead=True).get("Item")
         if item is None:
-            tokens, stamp = float(burst), None
+            tokens, stamp, version = float(burst), now_ms, None
         else:
             elapsed = max(0.0, (now_ms - int(item["ms"])) / 1000)
             tokens, stamp = min(float(burst), float(item["tokens"]) + elapsed * rate), int(item["ms"])
+            version = int(item.get("v", 0))
         granted = min(want, int(tokens))
         if granted < 1:
             return 0, (1 - tokens) / rate
-        values = {":t": Decimal(str(round(tokens - granted, 6))), ":ms": now_ms}
+        # A clock behind the last writer's never moves the stamp back (that would refill twice).
+        values = {":t": Decimal(str(round(tokens - granted, 6))), ":ms": max(now_ms, stamp)}
         try:
-            if stamp is None:
-                table.put_item(Item={"pk": bucket_id, "tokens": values[":t"], "ms": now_ms},
+            if version is None:
+                table.put_item(Item={"pk": bucket_id, "tokens": values[":t"], "ms": values[":ms"], "v": 1},
                                ConditionExpression="attribute_not_exists(pk)")
+            elif "v" not in item:  # a bucket written before the version counter existed
+                table.update_item(Key={"pk": bucket_id}, UpdateExpression="SET tokens = :t, ms = :ms, v = :one",
+                                  ConditionExpression="attribute_not_exists(v) AND ms = :old",
+                                  ExpressionAttributeValues={**values, ":old": stamp, ":one": 1})
             else:
-                table.update_item(Key={"pk": bucket_id}, UpdateExpression="SET tokens = :t, ms = :ms",
-                                  ConditionExpression="ms = :old", ExpressionAttributeValues={**values, ":old": stamp})
+                table.update_item(Key={"pk": bucket_id}, UpdateExpression="SET tokens = :t, ms = :ms, v = :new",
+                                  ConditionExpression="v = :old",
+                                  ExpressionAttributeValues={**values, ":old": version, ":new": version + 1})
             return granted, 0.0
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
