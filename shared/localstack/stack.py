@@ -224,8 +224,11 @@ class LocalStack:
     def _start_api(self, modules: dict[str, ModuleType]) -> None:
         from pmrouter.api.app import create_app
 
+        from pmrouter.stream import asgi as stream_asgi
+
         routers = [r for m in modules.values() for r in getattr(m, "ROUTERS", [])]
-        app = create_app(routers, title="pmrouter (local)")
+        stream_asgi.reset_hub()  # the WebSocket's live books belong to this stack's event loop
+        app = create_app(routers, title="pmrouter (local)", root_routers=[stream_asgi.router])
         self.api = serve(app, "api", self.api_port)
 
     def _start_timers(self, modules: dict[str, ModuleType]) -> None:

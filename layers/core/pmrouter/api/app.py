@@ -58,7 +58,9 @@ class RequestContext:
                                            "ms": round((time.perf_counter() - start) * 1000, 2)})
 
 
-def create_app(routers: Iterable[APIRouter], *, title: str = "pmrouter") -> FastAPI:
+def create_app(routers: Iterable[APIRouter], *, title: str = "pmrouter",
+               root_routers: Iterable[APIRouter] = ()) -> FastAPI:
+    """`routers` serve under /api/v1; `root_routers` at the root (the `/ws` WebSocket)."""
     app = FastAPI(
         title=title,
         version="1.0.0",
@@ -70,5 +72,7 @@ def create_app(routers: Iterable[APIRouter], *, title: str = "pmrouter") -> Fast
     install_error_handlers(app)
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
+    for router in root_routers:
+        app.include_router(router)
     app.add_middleware(RequestContext)
     return app
