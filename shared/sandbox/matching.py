@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Literal
 
 Side = Literal["buy", "sell"]
 Tif = Literal["GTC", "GTD", "IOC", "FOK"]
@@ -122,6 +122,13 @@ class MatchingEngine:
         self.fills: list[Fill] = []
         self.lock = threading.RLock()
         self._fill_seq = itertools.count(1)
+        # Called as fn(instrument, fills) after every change to a book, under the engine lock, by
+        # the thread that made it: the sandbox WebSocket feeds publish from here.
+        self.listeners: list[Callable[[str, list[Fill]], None]] = []
+
+    def _changed(self, instrument: str, fills: list[Fill] | None = None) -> None:
+        for fn in self.listeners:
+            fn(instrument, fills or [])
 
     def book(self, instrument: str) -> Book:
         b = self.books.get(instrument)
@@ -139,6 +146,7 @@ class MatchingEngine:
                     o = Order(f"{id_prefix}-{instrument[:16]}-{side}-{n}", owner, instrument, side, price, size)  # type: ignore[arg-type]
                     self.orders[o.id] = o
                     book._insert(o)
+            self._changed(instrument)
 
     def expire(self, now: float | None = None) -> list[Order]:
         now = time.time() if now is None else now
@@ -150,6 +158,8 @@ class MatchingEngine:
                     o.updated_at = now
                     self.book(o.instrument).remove(o)
                     out.append(o)
+            for instrument in {o.instrument for o in out}:
+                self._changed(instrument)
         return out
 
     def fillable(self, taker: Order) -> Decimal:
@@ -204,6 +214,8 @@ class MatchingEngine:
             else:
                 book._insert(order)
             self.fills.extend(fills)
+            if fills or order.status == "open":
+                self._changed(order.instrument, fills)
             return fills
 
     def cancel(self, order_id: str, owner: str | None = None) -> Order:
@@ -215,6 +227,7 @@ class MatchingEngine:
                 order.status = "cancelled"
                 order.updated_at = time.time()
                 self.book(order.instrument).remove(order)
+                self._changed(order.instrument)
             return order
 
     def open_orders(self, owner: str, instrument: str | None = None) -> list[Order]:
