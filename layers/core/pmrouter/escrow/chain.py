@@ -25,6 +25,10 @@ class EscrowChain(Protocol):
 
     def settled(self, escrow_id: str) -> bool: ...
 
+    def pulled(self, escrow_id: str) -> bool:
+        """Whether the fee of this escrow was pulled (after a crash, the store may not know)."""
+        ...
+
 
 class SandboxEscrowChain:
     def _table(self):
@@ -52,6 +56,9 @@ class SandboxEscrowChain:
 
     def settled(self, escrow_id: str) -> bool:
         return "Item" in self._table().get_item(Key={"escrow_id": f"chain#distribute#{escrow_id}"})
+
+    def pulled(self, escrow_id: str) -> bool:
+        return "Item" in self._table().get_item(Key={"escrow_id": f"chain#pull#{escrow_id}"}, ConsistentRead=True)
 
     def calls(self, escrow_id: str) -> list[str]:
         return [a for a in ("pull", "distribute") if "Item" in self._table().get_item(
