@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The local EVM (anvil), the pinned Solidity compiler and the ConditionalTokens artifact come from npm
+# (contracts/package.json, locked), into contracts/node_modules.
+CHAIN_TOOLS := contracts/node_modules/.installed
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 
 .PHONY: run test install lint bench clean
@@ -14,12 +17,16 @@ $(STAMP): requirements-dev.txt layers/core/requirements.txt
 	chmod +x $(VENV)/bin/pmrouter
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CHAIN_TOOLS): contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(CHAIN_TOOLS)
 
-run: $(STAMP)
+install: $(STAMP) $(CHAIN_TOOLS)
+
+run: $(STAMP) $(CHAIN_TOOLS)
 	$(PY) -m shared.localstack.run
 
-test: $(STAMP)
+test: $(STAMP) $(CHAIN_TOOLS)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) -m pytest -n 2 --dist loadfile
 
@@ -29,4 +36,4 @@ bench: $(STAMP)
 	$(PY) bench/catalog_search.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache contracts/node_modules
