@@ -1,20 +1,24 @@
 """Sandbox Limitless Exchange: the public market-data endpoints, in Limitless's own shapes.
 
 `GET /markets/active` (1-based pages, `totalMarketsCount`), `GET /markets/{slug}`,
-`GET /markets/{slug}/orderbook` (YES book; bids descending, asks ascending; sizes in 1e6 share
-units), `GET /markets/{slug}/historical-price`. Errors are NestJS-style `{message, error, statusCode}`.
+`GET /markets/{slug}/orderbook` (YES book; bids descending, asks ascending; sizes and `minSize` in
+1e6 share units), `GET /markets/{slug}/historical-price` (a look-back window `interval`; points
+`{timestamp: epoch-ms string, price: 0..1}` newest first), `GET /markets/{slug}/events` (the trade
+tape, `{data, totalPages}`). Prices are 0..1 probabilities; `metadata.fee` is a flag;
+`settings.minSize` is shares x 1e6 as a string. Errors are NestJS-style `{message, error, statusCode}`.
+The shapes are pinned against tests/fixtures/venues/limitless by tests/integration/test_sandbox_shapes.py.
 """
 from __future__ import annotations
 
 import re
-from datetime import timezone
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from .universe import Listing, Universe, book, dec_token, hex32, price_path, small_int
+from .universe import Listing, Universe, book, dec_token, hex32, price_path, small_int, tape
 
 MAX_LIMIT = 25
 SCALE = 1_000_000
@@ -22,7 +26,9 @@ BASE_USDC = {"address": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "decimals"
 VENUE = {"exchange": "0x05c748E2f4DcDe0ec9Fa8DDc40DE6b867f923fa5", "adapter": None}
 NEG_RISK_VENUE = {"exchange": "0xe3E00BA3a9888d1DE4834269f62ac008b4BB5C47",
                   "adapter": "0x7A5EcC2C5F3fD4bD1b0aD5E7b01A3a4ff7f5dB6B"}
-INTERVAL_SECONDS = {"1h": 3600, "6h": 21600, "1d": 86400, "1w": 604800, "1m": 2592000, "all": 86400}
+# historical-price windows (look-back from now, seconds); None = all history
+WINDOWS = {"1h": 3600, "6h": 21600, "1d": 86400, "1w": 604800, "1m": 2592000, "all": None}
+EVENTS_MAX_LIMIT = 100
 
 
 def _slug(text: str, key: str) -> str:
@@ -89,15 +95,16 @@ class LimitlessWorld:
             "tradeType": "clob",
             "marketType": "single",
             "priorityIndex": 0,
-            "metadata": {"fee": 300},
+            "metadata": {"fee": True},
             "tokens": {"yes": dec_token(key, "lim-yes"), "no": dec_token(key, "lim-no")},
-            "prices": [round(p_yes * 100, 1), round((1 - p_yes) * 100, 1)],
+            "prices": [round(p_yes, 4), round(1 - p_yes, 4)],
             "volume": str(int(lst.volume * SCALE)),
             "volumeFormatted": f"{lst.volume:.2f}",
             "liquidity": str(int(lst.volume * 0.04 * SCALE)),
             "liquidityFormatted": f"{lst.volume * 0.04:.2f}",
             "conditionId": hex32(key, "lim-cond"),
-            "settings": {"minSize": 1, "maxSpread": 0.05, "dailyReward": 0},
+            "settings": {"minSize": str(int(lst.min_size * SCALE)), "maxSpread": 0.05, "dailyReward": "0",
+                         "rewardsEpoch": "0.016666666666666666", "c": "3"},
             "venue": NEG_RISK_VENUE if neg_risk else VENUE,
         }
         self.by_slug[row["slug"]] = (lst, row)
@@ -115,22 +122,40 @@ class LimitlessWorld:
             "tokenId": row["tokens"]["yes"],
             "adjustedMidpoint": round((bids[0][0] + asks[0][0]) / 2, 4) if bids and asks else None,
             "maxSpread": 0.05,
-            "minSize": SCALE,
+            "minSize": int(lst.min_size * SCALE),
             "lastTradePrice": bids[0][0] if bids else None,
         }
 
-    def history(self, slug: str, interval: str, start_ms: int | None, end_ms: int | None) -> list[dict[str, Any]]:
+    def history(self, slug: str, interval: str) -> dict[str, Any]:
         lst, row = self.by_slug[slug]
         points = price_path(row["slug"], "limitless", 0, lst.probs[row["_side"]], self.universe.now)
-        lo = (start_ms or 0) / 1000
-        hi = (end_ms / 1000) if end_ms else float("inf")
-        step = INTERVAL_SECONDS.get(interval, 3600)
-        out, last = [], None
-        for t, p in points:
-            if lo <= t <= hi and (last is None or t - last >= step):
-                out.append({"timestamp": t * 1000, "value": round(p * 100, 2)})
-                last = t
-        return [{"title": row["title"], "prices": out}]
+        now = int(self.universe.now.timestamp())
+        back = WINDOWS[interval]
+        kept = [(t, p) for t, p in points if back is None or t >= now - back]
+        return {"title": row["title"],
+                "prices": [{"timestamp": str(t * 1000), "price": p} for t, p in reversed(kept)]}
+
+    @lru_cache(maxsize=1024)
+    def events(self, slug: str) -> list[dict[str, Any]]:
+        """The trade tape: price of the event's token (0..1), taker side 0 buy / 1 sell, amounts x 1e6."""
+        lst, row = self.by_slug[slug]
+        side = row["_side"]
+        probs = (lst.probs[side], 1 - lst.probs[side])
+        out = []
+        for tr in tape(row["slug"], "limitless", probs, self.universe.now, lst.tick):
+            token = row["tokens"]["yes" if tr.outcome_index == 0 else "no"]
+            contracts, usd = int(round(tr.size * SCALE)), int(round(tr.size * tr.price * SCALE))
+            buy = tr.taker_side == "buy"
+            out.append({"createdAt": datetime.fromtimestamp(tr.ts, tz=timezone.utc).isoformat(timespec="milliseconds")
+                        .replace("+00:00", "Z"),
+                        "txHash": hex32(tr.trade_id, "lim-tx"), "side": 0 if buy else 1, "price": tr.price,
+                        "matchedSize": str(contracts), "tokenId": token,
+                        "takerAmount": str(contracts if buy else usd), "makerAmount": str(usd if buy else contracts),
+                        "title": row["title"],
+                        "profile": {"id": small_int(tr.trade_id, "lim-prof"), "account": "0x" + hex32(tr.trade_id, "lim-acct")[-40:],
+                                    "username": None, "displayName": None, "bio": None, "client": "eoa", "pfpUrl": None,
+                                    "smartWallet": None, "isCreator": False, "isAdmin": False, "socialUrl": None}})
+        return out
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
@@ -168,10 +193,21 @@ def create_app(universe: Universe) -> FastAPI:
         return world.orderbook(slug)
 
     @app.get("/markets/{slug}/historical-price")
-    def historical(slug: str, interval: str = "1h", from_: int | None = Query(None, alias="from"),
-                   to: int | None = None):
-        if interval not in INTERVAL_SECONDS:
-            return _err(400, f"interval must be one of {', '.join(INTERVAL_SECONDS)}")
-        return world.history(slug, interval, from_, to)
+    def historical(slug: str, interval: str = "all"):
+        if interval not in WINDOWS:
+            return _err(400, f"interval must be one of {', '.join(WINDOWS)}")
+        return world.history(slug, interval)
+
+    @app.get("/markets/{slug}/events")
+    def events(slug: str, page: int = Query(1), limit: int = Query(10)):
+        if page < 1 or limit < 1 or limit > EVENTS_MAX_LIMIT:
+            return _err(400, f"limit must be between 1 and {EVENTS_MAX_LIMIT}, page >= 1")
+        if not any(r["slug"] == slug for r in world.rows if r.get("marketType") == "group"):
+            rows = world.events(slug)
+        else:  # a group's feed carries every child market's trades
+            group = next(r for r in world.rows if r["slug"] == slug)
+            rows = sorted((e for child in group["markets"] for e in world.events(child["slug"])),
+                          key=lambda e: e["createdAt"], reverse=True)
+        return {"data": rows[(page - 1) * limit:page * limit], "totalPages": max(1, -(-len(rows) // limit))}
 
     return app

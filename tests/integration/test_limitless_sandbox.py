@@ -54,3 +54,16 @@ def test_history_and_unknown_market(adapter):
     assert candles and [c.timestamp for c in candles] == sorted(c.timestamp for c in candles)
     with pytest.raises(MarketNotFound):
         asyncio.run(a.get_market("no-such-market-0000"))
+
+
+def test_trades_from_the_events_feed(adapter):
+    a, _ = adapter
+    m = next(m for m in asyncio.run(a.list_markets()) if m.status == "active" and not m.exchange_group_id)
+    page = asyncio.run(a.get_trades(m, m.outcomes[0], None, None, 30, None))
+    assert len(page.trades) == 30 and page.next_cursor
+    stamps = [t.timestamp for t in page.trades]
+    assert stamps == sorted(stamps, reverse=True)
+    assert all(0 < t.price < 1 and t.size > 0 and t.outcome == "Yes" for t in page.trades)
+    more = asyncio.run(a.get_trades(m, m.outcomes[0], None, None, 30, page.next_cursor))
+    assert more.trades and more.trades[0].timestamp <= stamps[-1]
+    assert {t.id for t in more.trades}.isdisjoint(t.id for t in page.trades)

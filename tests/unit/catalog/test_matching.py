@@ -110,7 +110,7 @@ def test_links_are_well_formed_and_never_same_exchange(measured):
             assert link["exchange"] == exchange_of[link["parsec_id"]] != exchange_of[pid]
             assert link["exchange"] not in seen_exchanges  # one partner per exchange
             seen_exchanges.add(link["exchange"])
-            assert 0.55 <= link["confidence"] <= 1 and link["source"] == "text_v1"
+            assert 0.55 <= link["confidence"] <= 1 and link["source"] == "text_v2"
             assert link["confidence_tier"] == confidence_tier(link["confidence"])
             back = [x for x in result.markets[link["parsec_id"]] if x["parsec_id"] == pid]
             assert back and back[0]["confidence"] == link["confidence"]  # symmetric

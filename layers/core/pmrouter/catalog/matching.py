@@ -29,12 +29,13 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
 from ..exchanges.base import VenueMarket
+from .match_rules import RulesFacts, conflict, rules_facts
 
-SOURCE = "text_v1"
+SOURCE = "text_v2"  # the method version every link names
 HIGH, MEDIUM, LOW = 0.85, 0.70, 0.55
 
 MIN_TEXT_SCORE = 0.35  # below this, dates and numbers cannot rescue a pair
@@ -143,6 +144,7 @@ class TextFeatures:
     dates: frozenset[tuple[int | None, int, int | None]]  # (year, month, day)
     direction: frozenset[str]
     entities: frozenset[str] = frozenset()  # tokens written capitalised (names: Germany, Chiefs, iPhone)
+    years: frozenset[int] = frozenset()  # calendar years the question is about ("before 2027" counts as 2026)
 
 
 def analyse(text: str) -> TextFeatures:
@@ -152,6 +154,7 @@ def analyse(text: str) -> TextFeatures:
     for rx, repl in _PHRASES:
         s = rx.sub(repl, s)
     dates: set[tuple[int | None, int, int | None]] = set()
+    years: list[int] = []
     for rx, conv in _DATE_PATTERNS:
         def _take(m: re.Match, conv=conv) -> str:
             try:
@@ -160,17 +163,26 @@ def analyse(text: str) -> TextFeatures:
                 return m[0]
             if not 1 <= mo <= 12 or (d is not None and not 1 <= d <= 31):
                 return m[0]
+            if y is not None and d is not None and s[max(0, m.start() - 8):m.start()].strip().endswith("before"):
+                try:  # "before Jan 1, 2027" is "by Dec 31, 2026": the same deadline in the other venue's words
+                    prev = date(y, mo, d) - timedelta(days=1)
+                except ValueError:
+                    return m[0]
+                dates.add((prev.year, prev.month, prev.day))  # venues also write "before" for "by": keep both
+                years.append(prev.year)
             dates.add((y, mo, d))
+            if y is not None:
+                years.append(y)
             return " "
         s = rx.sub(_take, s)
     numbers: set[str] = set()
-    years: list[str] = []
 
     def _num(m: re.Match) -> str:
         cur, whole, frac, suf = m[1], m[2], m[3], (m[4] or "").strip()
         digits = whole.replace(",", "")
         if not cur and not suf and not frac and "," not in whole and len(digits) == 4 and 1900 <= int(digits) <= 2100:
-            years.append(digits)
+            before = s[max(0, m.start() - 8):m.start()].strip().endswith("before")
+            years.append(int(digits) - 1 if before else int(digits))
             return f" {digits} "
         value = float(digits + (frac or ""))
         value *= _MULT.get(suf, 1.0)
@@ -210,7 +222,8 @@ def analyse(text: str) -> TextFeatures:
             continue
         entities.add(_stem(low))
     entities &= set(tokens)
-    return TextFeatures(tokens, frozenset(numbers), frozenset(dates), frozenset(direction), frozenset(entities))
+    return TextFeatures(tokens, frozenset(numbers), frozenset(dates), frozenset(direction), frozenset(entities),
+                        frozenset(years))
 
 
 def _outcome_signature(m: VenueMarket) -> tuple:
@@ -237,11 +250,17 @@ class _Feat:
     dates: frozenset
     direction: frozenset[str]
     entities: frozenset[str]
-    end_day: int | None
+    end_day: int | None  # the day the question is decided (Kalshi: expected expiration), None when unknown
+    latest_day: int | None  # an upper bound only (Kalshi's close_time without an expected expiration)
     outcomes: tuple
+    years: frozenset[int] = frozenset()
+    facts: RulesFacts = RulesFacts(None, None, None)
+    has_rules: bool = False
+    label: frozenset[str] = frozenset()  # the venue's own name for this leg (yes_sub_title, groupItemTitle)
     weight: dict[str, float] = field(default_factory=dict)
     total: float = 0.0
     leg: frozenset[str] = frozenset()  # tokens that tell this market apart from its group siblings
+    ctx: frozenset[str] = frozenset()  # tokens most of its group siblings share (the event's own words)
 
 
 def _merge_compounds(seqs: list[list[str]]) -> list[list[str]]:
@@ -268,6 +287,39 @@ def _merge_compounds(seqs: list[list[str]]) -> list[list[str]]:
     return out
 
 
+def _series_words(series: str, vocab: set[str]) -> list[str]:
+    """Words a venue packs into its series code ("KXNBA" -> nba, "KXMENWORLDCUP" -> men world cup), found by
+    splitting the code into words the catalog uses elsewhere. This is how "Pro Basketball" meets "NBA"."""
+    code = series.lower()
+    if code.startswith("kx"):
+        code = code[2:]
+    if not code.isalpha():
+        return []
+    if code in vocab:
+        return [code]
+    for cut in range(len(code) - 2, 2, -1):
+        head, tail = code[:cut], code[cut:]
+        if head in vocab:
+            return [head] + ([tail] if tail in vocab else [])
+    return []
+
+
+def _decided(m: VenueMarket) -> tuple[int | None, int | None]:
+    """(day the question is decided, latest possible day). Kalshi's close_time on long-dated futures is the
+    latest possible expiration, years after the expected one; it only bounds the decision date."""
+    if m.exchange == "kalshi":
+        expected = m.extra.get("expected_expiration") if m.extra else None
+        if isinstance(expected, str):
+            try:
+                expected = datetime.fromisoformat(expected.replace("Z", "+00:00"))
+            except ValueError:
+                expected = None
+        if isinstance(expected, datetime):
+            return _day(expected), None
+        return None, _day(m.end_date)
+    return _day(m.end_date), None
+
+
 def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counter[str]]:
     analysed = []
     cache: dict[str, TextFeatures] = {}
@@ -278,22 +330,43 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
             got = cache[text] = analyse(text)
         return got
 
+    labels: list[frozenset[str]] = []
     for m in markets:
         a = cached(m.question)
         toks = a.tokens
+        leg_name = (m.extra or {}).get("leg") if m.extra else None
+        lab = cached(leg_name) if isinstance(leg_name, str) and leg_name else None
+        if lab is not None and not set(lab.tokens) <= set(toks):
+            # a generic leg title ("Which countries will have recessions?") names its outcome only in the label
+            toks = toks + [t for t in lab.tokens if t not in toks]
+            a = TextFeatures(toks, a.numbers | lab.numbers, a.dates, a.direction, a.entities | lab.entities, a.years)
         if m.group_title and len({t for t in toks if not t.startswith("#")}) < 3:
             # terse leg titles ("Chiefs") borrow their event's words
             g = cached(m.group_title)
             toks = toks + g.tokens
             a = TextFeatures(toks, a.numbers | g.numbers, a.dates | g.dates, a.direction | g.direction,
-                             a.entities | g.entities)
+                             a.entities | g.entities, a.years | g.years)
         analysed.append(a)
+        labels.append(frozenset(lab.tokens) if lab is not None else frozenset())
     seqs = _merge_compounds([a.tokens for a in analysed])
+    vocab: set[str] = set()
+    for seq in seqs:
+        vocab.update(seq)
+    series_cache: dict[str, list[str]] = {}
     feats = []
     for i, (m, a, seq) in enumerate(zip(markets, analysed, seqs)):
+        series = (m.extra or {}).get("series_ticker") if m.extra else None
+        if isinstance(series, str) and series:
+            extra_words = series_cache.get(series)
+            if extra_words is None:
+                extra_words = series_cache[series] = _series_words(series, vocab)
+            seq = seq + extra_words
         toks = frozenset(seq)
+        rules_text = m.rules or m.description or ""
+        end_day, latest_day = _decided(m)
         feats.append(_Feat(i, m.exchange, m.parsec_group_id, toks, a.numbers, a.dates, a.direction,
-                           a.entities & toks, _day(m.end_date), _outcome_signature(m)))
+                           a.entities & toks, end_day, latest_day, _outcome_signature(m), a.years,
+                           rules_facts(m.question + " \n " + rules_text), bool(rules_text), labels[i] & toks))
     # IDF weights over the whole catalog
     df: Counter[str] = Counter()
     for f in feats:
@@ -303,7 +376,7 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
     for f in feats:
         f.weight = {t: idf[t] for t in f.tokens}
         f.total = sum(f.weight.values())
-    # leg tokens: within a multi-market group, what the majority of siblings do not share
+    # leg tokens: within a multi-market group, what the majority of siblings do not share; context: what they do
     groups: dict[str, list[_Feat]] = defaultdict(list)
     for f in feats:
         if f.group:
@@ -315,14 +388,63 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
         for f in members:
             counts.update(f.tokens)
         common_at = max(2, math.ceil(0.6 * len(members)))
+        ctx = frozenset(t for t, c in counts.items() if c >= common_at and not t.startswith("#"))
         for f in members:
             f.leg = frozenset(t for t in f.tokens if counts[t] < common_at and not t.startswith("#"))
+            f.ctx = ctx & f.tokens
     return feats, df
 
 
 # --- scoring ----------------------------------------------------------------------------------------
 
-def _hard_reject(a: _Feat, b: _Feat) -> bool:
+def _labels(f: _Feat) -> frozenset[str]:
+    return f.label or f.leg
+
+
+def _labels_agree(a: _Feat, b: _Feat) -> bool:
+    la, lb = _labels(a), _labels(b)
+    if not la or not lb:
+        return False
+    shared = la & lb
+    return bool(shared) and sum(a.weight[t] for t in shared) >= 0.5 * min(sum(a.weight[t] for t in la),
+                                                                          sum(b.weight[t] for t in lb))
+
+
+def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set[tuple[str, str]]:
+    """Event groups on two venues that list the same legs under the same context: most legs of the smaller
+    group find a leg with the same name in the other, and the groups' shared words carry most of their
+    context. Inside such a pair, each venue's own words for the event ("Men's World Cup" / "FIFA World
+    Cup", "Pro Basketball" / "NBA") are naming, not a different question."""
+    members: dict[str, list[_Feat]] = defaultdict(list)
+    for f in feats:
+        if f.group:
+            members[f.group].append(f)
+    seen: set[tuple[str, str]] = set()
+    out: set[tuple[str, str]] = set()
+    for i, j in pairs:
+        gi, gj = feats[i].group, feats[j].group
+        if not gi or not gj or (gi, gj) in seen:
+            continue
+        seen.add((gi, gj))
+        seen.add((gj, gi))
+        mi, mj = members[gi], members[gj]
+        small, big = (mi, mj) if len(mi) <= len(mj) else (mj, mi)
+        if len(small) < 3:
+            continue
+        matched = sum(1 for a in small if any(_labels_agree(a, b) for b in big))
+        if matched < 3 or matched < 0.5 * len(small):
+            continue
+        ca, cb = small[0].ctx, big[0].ctx
+        wa = sum(small[0].weight.get(t, 0.0) for t in ca)
+        wb = sum(big[0].weight.get(t, 0.0) for t in cb)
+        shared = sum(small[0].weight.get(t, 0.0) for t in ca & cb)
+        if wa and wb and shared >= 0.5 * min(wa, wb):
+            out.add((gi, gj))
+            out.add((gj, gi))
+    return out
+
+
+def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
     if a.outcomes[0] != b.outcomes[0]:
         return True
     if a.outcomes[0] == "categorical":
@@ -333,21 +455,31 @@ def _hard_reject(a: _Feat, b: _Feat) -> bool:
         return True
     if a.direction and b.direction and a.direction != b.direction:
         return True
-    if a.end_day is not None and b.end_day is not None and abs(a.end_day - b.end_day) > 1:
-        return True
+    if a.end_day is not None and b.end_day is not None and abs(a.end_day - b.end_day) > 1 and not (a.years and b.years):
+        return True  # without explicit years, the decision dates are the only evidence of "which one"
+    for x, y in ((a, b), (b, a)):  # a market decided after the other's latest possible expiration
+        if x.end_day is not None and y.latest_day is not None and x.end_day > y.latest_day + 1:
+            return True
+    if a.years and b.years and not (a.years & b.years):
+        return True  # 2026 Finals vs 2027 Finals
     if a.dates and b.dates and not _dates_agree(a.dates, b.dates):
         return True
-    if (a.entities - b.tokens) and (b.entities - a.tokens):
+    if conflict(a.facts, b.facts, check_amount=not (a.numbers and b.numbers)):
+        return True  # rules disagree on threshold, strictness or settlement source
+    forgive = (a.ctx | b.ctx) if aligned else frozenset()
+    if (a.entities - b.tokens - forgive) and (b.entities - a.tokens - forgive):
         return True  # each side names something the other does not (Germany vs Japan)
     for x, y in ((a, b), (b, a)):
-        if x.leg:
-            wx = sum(x.weight[t] for t in x.leg)
-            if y.leg:
-                shared = sum(x.weight[t] for t in x.leg & y.leg)
-                wy = sum(y.weight[t] for t in y.leg)
+        xl = _labels(x)
+        if xl and (x.leg or x.label):
+            wx = sum(x.weight[t] for t in xl)
+            yl = _labels(y)
+            if yl and (y.leg or y.label):
+                shared = sum(x.weight[t] for t in xl & yl)
+                wy = sum(y.weight[t] for t in yl)
                 if shared < 0.5 * min(wx, wy):
                     return True
-            elif sum(x.weight[t] for t in x.leg & y.tokens) < 0.5 * wx:
+            elif sum(x.weight[t] for t in xl & y.tokens) < 0.5 * wx:
                 return True
     return False
 
@@ -361,26 +493,42 @@ def _dates_agree(da: frozenset, db: frozenset) -> bool:
     return False
 
 
-def _score(a: _Feat, b: _Feat) -> float:
-    if _hard_reject(a, b):
-        return 0.0
+def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
+    """(confidence, may be HIGH). HIGH needs every piece of evidence read and agreeing: both rules texts,
+    decision dates within a week, and no naming difference left unexplained."""
+    if _hard_reject(a, b, aligned):
+        return 0.0, False
     shared_tokens = a.tokens & b.tokens
     if not shared_tokens:
-        return 0.0
+        return 0.0, False
     shared = sum(a.weight[t] for t in shared_tokens)
     union = a.total + b.total - shared
     jaccard = shared / union if union else 0.0
     containment = shared / min(a.total, b.total) if min(a.total, b.total) else 0.0
     text = 0.55 * containment + 0.45 * jaccard
+    if aligned:
+        # the legs carry the question inside aligned events: score the leg names plus the shared context
+        text = max(text, 0.5 + 0.4 * containment)
     if text < MIN_TEXT_SCORE:
-        return 0.0
+        return 0.0, False
     if bool(a.numbers) != bool(b.numbers):
         text *= 0.85
     conf = text
+    high_ok = a.has_rules and b.has_rules
     if a.end_day is not None and b.end_day is not None:
         gap = abs(a.end_day - b.end_day)
-        conf = text + (1.0 - text) * (0.35 if gap == 0 else 0.2)
-    return round(min(conf, 0.99), 4)
+        if gap <= 1:
+            conf = text + (1.0 - text) * (0.35 if gap == 0 else 0.2)
+        elif gap <= 7:
+            conf = text + (1.0 - text) * 0.1
+        else:
+            conf = text * (0.9 if gap <= 45 else 0.8)
+            high_ok = False
+    else:
+        high_ok = False
+    if (a.entities - b.tokens) and (b.entities - a.tokens):
+        high_ok = False  # matched only because the events align: the venues' words still differ
+    return round(min(conf, 0.99), 4), high_ok
 
 
 # --- the matcher ------------------------------------------------------------------------------------
@@ -394,24 +542,31 @@ class MatchResult:
     pairs_scored: int = 0
 
 
+def _block_key(day: int | None) -> int | None:
+    return day // 7 if day is not None else None
+
+
 def match_markets(markets: Sequence[VenueMarket]) -> MatchResult:
     """Cross-exchange matches for every market (and every event group) of a catalog."""
     markets = list(markets)
     feats, df = _build_features(markets)
-    # Blocking keys: (token, end day). Dated markets probe their day ±1 and the undated bucket; an undated
-    # market is found by its dated partners' probes of the undated bucket (and finds other undated ones).
+    # Blocking keys: (token, week the question is decided). Dated markets probe their week ±1 and the
+    # undated bucket; an undated market (or one with only a latest-expiration bound) is found by its dated
+    # partners' probes of the undated bucket (and finds other undated ones).
     postings: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for f in feats:
+        wk = _block_key(f.end_day)
         for t in f.tokens:
-            postings[(t, f.end_day)].append(f.idx)
+            postings[(t, wk)].append(f.idx)
 
-    scored: dict[tuple[int, int], float] = {}
+    candidates: set[tuple[int, int]] = set()
     exch = [f.exchange for f in feats]
     for f in feats:
-        days = (f.end_day - 1, f.end_day, f.end_day + 1, None) if f.end_day is not None else (None,)
+        wk = _block_key(f.end_day)
+        weeks = (wk - 1, wk, wk + 1, None) if wk is not None else (None,)
         probes: list[tuple[int, float, list[list[int]]]] = []
         for t in f.tokens:
-            lists = [pl for d in days if (pl := postings.get((t, d)))]
+            lists = [pl for w in weeks if (pl := postings.get((t, w)))]
             size = sum(len(pl) for pl in lists)
             if 1 < size <= MAX_BLOCK_DF:
                 probes.append((size, f.weight[t], lists))
@@ -435,13 +590,16 @@ def match_markets(markets: Sequence[VenueMarket]) -> MatchResult:
         else:
             best = list(acc)
         for j in best:
-            key = (f.idx, j) if f.idx < j else (j, f.idx)
-            if key in scored:
-                continue
-            scored[key] = _score(f, feats[j])
+            candidates.add((f.idx, j) if f.idx < j else (j, f.idx))
 
-    # one-to-one per exchange pair, greedy by score
-    edges = sorted(((s, i, j) for (i, j), s in scored.items() if s >= LOW), key=lambda e: (-e[0], e[1], e[2]))
+    aligned = _aligned_groups(feats, candidates)
+    scored: dict[tuple[int, int], tuple[float, bool]] = {}
+    for i, j in candidates:
+        scored[(i, j)] = _score(feats[i], feats[j], (feats[i].group, feats[j].group) in aligned)
+
+    # one-to-one per exchange pair, greedy by score; a link that may not be HIGH is capped just below it
+    edges = sorted(((min(s, HIGH - 0.0001) if not ok else s, i, j) for (i, j), (s, ok) in scored.items() if s >= LOW),
+                   key=lambda e: (-e[0], e[1], e[2]))
     partner: dict[tuple[int, str], tuple[int, float]] = {}
     for s, i, j in edges:
         if (i, feats[j].exchange) in partner or (j, feats[i].exchange) in partner:

@@ -55,7 +55,9 @@ class FeeModel:
 
     kind:
       - "none": no trading fee.
-      - "linear": fee = rate * notional (rate as a fraction, e.g. 0.03 for 300 bps).
+      - "linear": fee = rate * notional (rate as a fraction, e.g. 0.03 for 300 bps); with
+        basis="min_side", fee = rate * contracts * min(p, 1 - p) instead (the CTF-exchange fee of
+        Limitless and Predict.fun: highest at p = 0.5, vanishing towards 0 and 1).
       - "quadratic": fee = rate * contracts * p * (1 - p), optionally raised to `exponent`
         on the p(1-p) term (Kalshi's 0.07 * C * P * (1-P); Polymarket's fd {r, e}).
       - "lookup_table": a stepped table; not used by the five venues today.
@@ -67,6 +69,7 @@ class FeeModel:
     exponent: float = 1.0
     round_up_to: float | None = None
     note: str | None = None
+    basis: Literal["notional", "min_side"] = "notional"  # what a "linear" rate applies to
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ def estimate_fee(model: FeeModel, legs: tuple[tuple[float, float], ...]) -> floa
     """The taker fee on `legs` under `model`; None when the model cannot price it."""
     if model.kind == "none":
         return 0.0
-    if model.kind == "linear":
+    if model.kind == "linear" and model.basis == "min_side":
+        fee = sum(model.rate * s * min(p, 1 - p) for p, s in legs)
+    elif model.kind == "linear":
         fee = sum(model.rate * p * s for p, s in legs)
     elif model.kind == "quadratic":
         fee = sum(model.rate * s * (p * (1 - p)) ** model.exponent for p, s in legs)

@@ -95,7 +95,11 @@ def parse_market(raw: dict[str, Any], event: dict[str, Any] | None) -> VenueMark
         updated_at=ts(raw.get("updated_time")),
         end_date=ts(raw.get("close_time")),
         extra={"series_ticker": event.get("series_ticker"), "price_ranges": ranges,
-               "price_level_structure": raw.get("price_level_structure"), "fractional": fractional},
+               "price_level_structure": raw.get("price_level_structure"), "fractional": fractional,
+               # close_time on long-dated markets is the latest possible expiration; the expected one says
+               # when the question is decided (cross-venue matching compares it with other venues' end dates)
+               "expected_expiration": raw.get("expected_expiration_time") or None,
+               "leg": raw.get("yes_sub_title") or None},
     )
 
 

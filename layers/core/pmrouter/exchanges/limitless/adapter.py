@@ -1,22 +1,28 @@
-"""Limitless adapter: public market data (listings, YES/NO books, price history)."""
+"""Limitless adapter: public market data (listings, YES/NO books, price history, the trade tape)."""
 from __future__ import annotations
+
+import time
 
 from ...pricing.candles import points_to_candles
 from ...settings import Settings
-from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
+from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, PublicTrade, TradesPage,
+                    VenueMarket, VenueOutcome)
 from ..errors import MarketNotFound
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import LimitlessMarketData
 
+NO_FEE = FeeModel(kind="none", note="Limitless: this market charges no trading fee (metadata.fee is false)")
+
 
 class LimitlessAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
-    # No public per-market trade tape is documented, so /trades is 501 for Limitless.
-    capabilities = Capabilities(fetch_markets=True, fetch_events=True, fetch_orderbook=True, fetch_price_history=True)
-    fee_model = FeeModel(kind="linear", rate=config.DEFAULT_FEE_BPS / 10_000,
-                         note="Limitless: taker fee at the account's rank rate (300 bps default)")
+    capabilities = Capabilities(fetch_markets=True, fetch_events=True, fetch_orderbook=True,
+                                fetch_price_history=True, fetch_trades=True)
+    fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
+                         note=(f"Limitless: takers pay their rank's feeRateBps (default {config.DEFAULT_FEE_BPS}) "
+                               "x min(p, 1-p) x contracts, makers nothing; estimated at the default rank rate"))
 
     def __init__(self, settings: Settings):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
@@ -38,13 +44,12 @@ class LimitlessAdapter(ExchangeAdapter):
         if str(raw.get("marketType") or "").lower() == "group":
             children = ", ".join(str(c.get("slug")) for c in raw.get("markets") or [])
             raise MarketNotFound(self.id, f"{slug} is a group market; use one of its markets ({children})")
+        if not schemas.is_clob(raw):
+            raise MarketNotFound(self.id, f"{slug} is an AMM market; pmrouter serves Limitless order-book markets")
         return schemas.parse_market(raw, group=self._groups.get(slug))
 
     async def fee_model_for(self, market: VenueMarket) -> FeeModel:
-        bps = market.extra.get("fee_bps")
-        if bps is None:
-            return self.fee_model
-        return FeeModel(kind="linear", rate=float(bps) / 10_000, note=f"Limitless: {bps} bps taker fee")
+        return self.fee_model if market.extra.get("fee_enabled", True) else NO_FEE
 
     async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:
         raw = await self.md.orderbook(market.exchange_market_id)
@@ -54,11 +59,47 @@ class LimitlessAdapter(ExchangeAdapter):
 
     async def get_price_history(self, market: VenueMarket, outcome: VenueOutcome, interval: Interval,
                                 start: int, end: int) -> list[Candle]:
-        raw = await self.md.history(market.exchange_market_id, config.INTERVALS[interval], start, end)
-        points = schemas.parse_history(raw)
+        window = config.history_window(start, int(time.time()))
+        raw = await self.md.history(market.exchange_market_id, window)
+        points = schemas.parse_history(raw, market.question)
         if market.outcomes.index(outcome) == 1:
             points = [(t, round(1 - p, 6)) for t, p in points]
         return points_to_candles(points, interval, start, end)
+
+    async def get_trades(self, market: VenueMarket, outcome: VenueOutcome, start: int | None, end: int | None,
+                         limit: int, cursor: str | None) -> TradesPage:
+        """The market's public events feed (a group's children share the group's feed), newest
+        first. The cursor is `page.row` of the venue feed, so every call resumes exactly."""
+        slug = market.exchange_group_id or market.exchange_market_id
+        idx = market.outcomes.index(outcome)
+        page, skip = _resume_point(cursor)
+        trades: list[PublicTrade] = []
+        for _ in range(config.MAX_EVENT_PAGES):
+            body = await self.md.events(slug, page, config.EVENTS_PAGE_LIMIT)
+            rows = (body.get("data") if isinstance(body, dict) else body) or []
+            for pos in range(skip, len(rows)):
+                event = rows[pos]
+                trade = schemas.parse_trade_event(event, market, idx) if isinstance(event, dict) else None
+                if trade is None:
+                    continue
+                ts = trade.timestamp.timestamp()
+                if end is not None and ts > end:
+                    continue
+                if start is not None and ts < start:
+                    return TradesPage(trades, None)  # newest first: the rest is older still
+                trades.append(trade)
+                if len(trades) >= limit:
+                    return TradesPage(trades, f"{page}.{pos + 1}")
+            total = int(body.get("totalPages") or page) if isinstance(body, dict) else page
+            if not rows or page >= total:
+                return TradesPage(trades, None)
+            page, skip = page + 1, 0
+        return TradesPage(trades, f"{page}.0")
+
+
+def _resume_point(cursor: str | None) -> tuple[int, int]:
+    page, _, row = (cursor or "").partition(".")
+    return (int(page) if page.isdigit() and int(page) > 0 else 1), (int(row) if row.isdigit() else 0)
 
 
 def create(settings: Settings) -> LimitlessAdapter:

@@ -9,6 +9,10 @@ from ..http import VenueHttp
 from . import config
 
 
+def _slug(slug: str) -> str:
+    return quote(slug, safe="")
+
+
 class LimitlessMarketData:
     def __init__(self, http: VenueHttp):
         self.http = http
@@ -28,11 +32,16 @@ class LimitlessMarketData:
         return rows
 
     async def market(self, slug: str) -> dict[str, Any]:
-        return await self.http.get(f"/markets/{quote(slug, safe='')}")
+        return await self.http.get(f"/markets/{_slug(slug)}")
 
     async def orderbook(self, slug: str) -> dict[str, Any]:
-        return await self.http.get(f"/markets/{quote(slug, safe='')}/orderbook")
+        return await self.http.get(f"/markets/{_slug(slug)}/orderbook")
 
-    async def history(self, slug: str, interval: str, start: int, end: int) -> Any:
-        return await self.http.get(f"/markets/{quote(slug, safe='')}/historical-price",
-                                   {"interval": interval, "from": start * 1000, "to": end * 1000})
+    async def history(self, slug: str, window: str) -> Any:
+        """Price points over a look-back window (see config.HISTORY_WINDOWS); the web app sends
+        nothing else, so neither do we."""
+        return await self.http.get(f"/markets/{_slug(slug)}/historical-price", {"interval": window})
+
+    async def events(self, slug: str, page: int, limit: int) -> dict[str, Any]:
+        """The market's public trade tape, newest first: `{data: [trade event], totalPages}`."""
+        return await self.http.get(f"/markets/{_slug(slug)}/events", {"page": page, "limit": limit})

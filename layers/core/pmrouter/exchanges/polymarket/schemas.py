@@ -84,7 +84,8 @@ def parse_market(raw: dict[str, Any]) -> VenueMarket:
         image_url=raw.get("image"),
         icon_url=raw.get("icon"),
         extra={"neg_risk": bool(raw.get("negRisk")), "event_id": event.get("id"),
-               "enable_order_book": raw.get("enableOrderBook", True)},
+               "enable_order_book": raw.get("enableOrderBook", True),
+               "leg": raw.get("groupItemTitle") or None},  # the outcome this market stands for in its event
     )
 
 
