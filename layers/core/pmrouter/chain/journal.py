@@ -137,7 +137,8 @@ def mark(table: str, intent: str, status: str, *, reason: str | None = None, blo
         sets.append("reason = :r")
         values[":r"] = reason[:500]
     if block is not None:
-        sets.append("block = :b")
+        sets.append("#b = :b")  # `block` is a DynamoDB reserved word
+        names["#b"] = "block"
         values[":b"] = block
     expr = "SET " + ", ".join(sets) + (" REMOVE pending" if status in FINAL else "")
     _table(table).update_item(Key={"tx_key": _intent_key(intent)}, UpdateExpression=expr,
