@@ -45,6 +45,13 @@ SANDBOXES: tuple[SandboxSpec, ...] = (
                 kwargs=(("api_key", SANDBOX_PREDICTFUN_KEY),)),
 )
 
+# Sandbox venues that also serve their WebSocket feed: installer ("module:function", returns extra
+# environment for pmrouter's feed), the variable pmrouter's feed reads, and the path on that host.
+SANDBOX_WS = {
+    "polymarket-clob": ("shared.sandbox.polymarket_ws:install", "PMROUTER_POLYMARKET_WS_URL", "/ws"),
+    "kalshi": ("shared.sandbox.kalshi_ws:install", "PMROUTER_KALSHI_WS_URL", "/trade-api/ws/v2"),
+}
+
 FUNCTIONS_DIR = ROOT / "functions"
 
 
@@ -146,9 +153,14 @@ class LocalStack:
                 continue
             app = _factory(spec.factory)(universe, **dict(spec.kwargs))
             self.apps[spec.name] = app
+            ws = SANDBOX_WS.get(spec.name)
+            ws = ws if ws and not os.environ.get(ws[1]) else None
+            ws_env = _factory(ws[0])(getattr(app, "app", app)) if ws else {}
             port = self.sandbox_base_port + i if self.sandbox_base_port else 0
             server = serve(app, spec.name, port)
             self.servers.append(server)
+            if ws:
+                os.environ.update(ws_env, **{ws[1]: server.url.replace("http://", "ws://") + ws[2]})
             os.environ[spec.env] = server.url + spec.path
             self.urls[spec.name] = server.url + spec.path
 
