@@ -195,9 +195,10 @@ class LocalStack:
         self._onboard_demo()
 
     def _onboard_demo(self) -> None:
-        """Link the demo account to both trading venues, the way a user would (POST /onboard, self
+        """Link the demo account to the trading venues, the way a user would (POST /onboard, self
         mode), with fresh keys: a Polygon EOA for Polymarket (the sandbox faucet funds it on first
-        L1 auth) and an RSA key registered with the sandbox Kalshi."""
+        L1 auth), an RSA key registered with the sandbox Kalshi, and a Base EOA with an API token
+        for Limitless (funded on first sight)."""
         import asyncio
         import uuid
 
@@ -222,6 +223,12 @@ class LocalStack:
             key_id = str(uuid.uuid4())
             kalshi.state.world.register_key(key_id, public)
             requests.append(OnboardRequest(exchange="kalshi", mode="self", api_key_id=key_id, private_key=pem))
+        limitless = self.apps.get("limitless")
+        if limitless is not None:  # an HMAC API token the sandbox issues, as the venue's site does
+            wallet = Account.create()
+            token_id, secret = limitless.state.world.trading.issue_token(wallet.address)
+            requests.append(OnboardRequest(exchange="limitless", mode="self", private_key="0x" + bytes(wallet.key).hex(),
+                                           clob_api_key=token_id, clob_api_secret=secret))
 
         async def run() -> None:
             for req in requests:

@@ -190,7 +190,12 @@ def create_app(universe: Universe) -> FastAPI:
 
     @app.get("/markets/{slug}/orderbook")
     def orderbook(slug: str):
-        return world.orderbook(slug)
+        static = world.orderbook(slug)
+        live = trading.yes_depth(slug)  # once orders traded here, the matching engine's book
+        if live is None:
+            return static
+        return {**static, "bids": [{"price": p, "size": int(round(s * SCALE)), "side": "BUY"} for p, s in live[0]],
+                "asks": [{"price": p, "size": int(round(s * SCALE)), "side": "SELL"} for p, s in live[1]]}
 
     @app.get("/markets/{slug}/historical-price")
     def historical(slug: str, interval: str = "all"):
@@ -210,4 +215,8 @@ def create_app(universe: Universe) -> FastAPI:
                           key=lambda e: e["createdAt"], reverse=True)
         return {"data": rows[(page - 1) * limit:page * limit], "totalPages": max(1, -(-len(rows) // limit))}
 
+    from .limitless_trading import install
+
+    trading = install(app, world)
+    app.state.world = world
     return app

@@ -1,5 +1,5 @@
-"""The official SDK in strict mode drives the whole trading flow on the local stack, on both trading
-venues, with stored credentials (the onboarded demo account) and with per-request credentials."""
+"""The official SDK in strict mode drives the whole trading flow on the local stack, on every trading
+venue, with stored credentials (the onboarded demo account) and with per-request credentials."""
 from __future__ import annotations
 
 import base64
@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-VENUES = ["polymarket", "kalshi"]
+VENUES = ["polymarket", "kalshi", "limitless"]
+GTD_VENUES = ["polymarket", "kalshi"]  # the others answer 501 for gtd
 
 
 def _market(sdk, exchange):
@@ -28,6 +29,10 @@ def _market(sdk, exchange):
 def _per_request_credentials(stack, exchange) -> dict:
     if exchange == "polymarket":
         return {"private_key": "0x" + bytes(Account.create().key).hex()}
+    if exchange == "limitless":
+        wallet = Account.create()
+        token_id, secret = stack.apps["limitless"].state.world.trading.issue_token(wallet.address)
+        return {"private_key": "0x" + bytes(wallet.key).hex(), "clob_api_key": token_id, "clob_api_secret": secret}
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
@@ -87,7 +92,7 @@ def test_trading_flow_with_per_request_credentials(sdk, stack, exchange):
     assert sdk.orders.cancel(order.id, exchange=exchange, x_exchange_credentials=header).status == "cancelled"
 
 
-@pytest.mark.parametrize("exchange", VENUES)
+@pytest.mark.parametrize("exchange", GTD_VENUES)
 def test_good_till_date_orders_rest_until_their_expiration(sdk, exchange):
     m, book = _market(sdk, exchange)
     tick = m.tick_size or 0.01
@@ -99,9 +104,11 @@ def test_good_till_date_orders_rest_until_their_expiration(sdk, exchange):
     assert sdk.orders.cancel(order.id, exchange=exchange).status == "cancelled"
 
 
-def test_market_data_only_venue_cannot_trade(sdk):
+def test_an_order_type_the_venue_does_not_offer_is_501(sdk):
+    m, book = _market(sdk, "limitless")
     with pytest.raises(parsec_api.InternalServerError) as exc:
-        sdk.orders.create(exchange="limitless", market_id="x", outcome="yes", side="buy", price=0.5, size=1)
+        sdk.orders.create(exchange="limitless", market_id=m.exchange_market_id, outcome="yes", side="buy",
+                          price=book.bids[-1][0], size=5, params={"order_type": "gtd", "expiration": "1999999999"})
     assert exc.value.status_code == 501
 
 

@@ -93,3 +93,13 @@ class SignedV1Order:
 def sign_v1(account, order: V1Order, domain: Domain) -> SignedV1Order:
     signature, digest = sign(account, order.typed_data(domain))
     return SignedV1Order(order, domain, signature, digest)
+
+
+def account_from_key(private_key: str | None, venue: str):
+    """The eth-account signer of a venue session; ValueError (a 400 naming the field) otherwise."""
+    if not private_key:
+        raise ValueError(f"private_key is required for {venue} (the 0x wallet key that signs orders)")
+    try:
+        return Account.from_key(private_key)
+    except (ValueError, TypeError):
+        raise ValueError("private_key must be a 0x-prefixed 32-byte hex Ethereum key") from None

@@ -120,7 +120,8 @@ class VenueHttp:
             started = time.perf_counter()
             try:
                 resp = await shared_client().request(
-                    method, self.url(path), params=clean_params, content=content, headers=hdrs
+                    # None keeps a query the caller signed into `path` (an empty dict would drop it)
+                    method, self.url(path), params=clean_params or None, content=content, headers=hdrs
                 )
                 metrics.emit("VenueLatency", round((time.perf_counter() - started) * 1000, 3), "Milliseconds",
                              exchange=self.exchange)

@@ -30,7 +30,7 @@ def _self_credentials(exchange: str, req: OnboardRequest) -> Credentials:
             problems.append("private_key is required for Kalshi (the RSA private key, PEM)")
         if req.clob_api_key or req.clob_api_secret or req.clob_api_passphrase:
             problems.append("clob_api_key, clob_api_secret and clob_api_passphrase are Polymarket fields")
-    else:
+    elif exchange == "polymarket":
         clob = [req.clob_api_key, req.clob_api_secret, req.clob_api_passphrase]
         if any(clob) and not all(clob):
             problems.append("clob_api_key, clob_api_secret and clob_api_passphrase go together")
@@ -73,9 +73,9 @@ async def onboard_self(customer_id: str, req: OnboardRequest) -> OnboardResponse
 @router.post("/onboard", response_model=OnboardResponse, response_model_exclude_none=True)
 async def onboard(customer_id: ActingCustomer, body: Annotated[OnboardRequest, Body()]) -> OnboardResponse:
     exchange = body.exchange.strip().lower()
-    if exchange not in ("polymarket", "kalshi"):
-        adapter_for(exchange)  # 404 for unknown venues
-        raise ValidationFailed([f"exchange must be polymarket or kalshi for onboarding; got {body.exchange!r}"])
+    if not adapter_for(exchange).capabilities.create_order:  # 404 for unknown venues
+        trading = ", ".join(a.id for a in all_adapters() if a.capabilities.create_order)
+        raise ValidationFailed([f"exchange must be a trading venue for onboarding ({trading}); got {body.exchange!r}"])
     if body.mode == "managed":
         from ..wallets.managed import onboard_managed
 

@@ -19,7 +19,10 @@ class LimitlessAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
     capabilities = Capabilities(fetch_markets=True, fetch_events=True, fetch_orderbook=True,
-                                fetch_price_history=True, fetch_trades=True)
+                                fetch_price_history=True, fetch_trades=True,
+                                create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True,
+                                fetch_fills=True, fetch_order_history=True)
+    order_types = frozenset({"gtc", "ioc", "fok"})  # GTC, FAK, FOK (trading.py); the venue has no GTD
     fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
                          note=(f"Limitless: takers pay their rank's feeRateBps (default {config.DEFAULT_FEE_BPS}) "
                                "x min(p, 1-p) x contracts, makers nothing; estimated at the default rank rate"))
@@ -28,6 +31,11 @@ class LimitlessAdapter(ExchangeAdapter):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = LimitlessMarketData(self.http)
         self._groups: dict[str, dict] = {}  # child slug -> group row (slug, title): lets detail lookups keep it
+
+    def open_session(self, credentials):
+        from .trading import LimitlessSession
+
+        return LimitlessSession(self, credentials)
 
     async def list_markets(self) -> list[VenueMarket]:
         out: list[VenueMarket] = []
