@@ -247,7 +247,8 @@ class LocalStack:
 
         routers = [r for m in modules.values() for r in getattr(m, "ROUTERS", [])]
         stream_asgi.reset_hub()  # the WebSocket's live books belong to this stack's event loop
-        app = create_app(routers, title="pmrouter (local)", root_routers=[stream_asgi.router])
+        roots = [r for m in modules.values() for r in getattr(m, "ROOT_ROUTERS", [])]  # /mcp
+        app = create_app(routers, title="pmrouter (local)", root_routers=[stream_asgi.router, *roots])
         self.api = serve(app, "api", self.api_port)
 
     def _start_timers(self, modules: dict[str, ModuleType]) -> None:

@@ -7,6 +7,7 @@ credentials plus the stack's PMROUTER_*_TABLE and PMROUTER_PLATFORM_SECRET_ID va
     pmrouter key issue  --customer <customer_id>
     pmrouter key list   --customer <customer_id>
     pmrouter key revoke --key-id <pk_live_xxxxxx prefix>
+    pmrouter mcp        (MCP server on stdio: PMROUTER_API_URL, PMROUTER_API_KEY; docs/mcp.md)
 """
 from __future__ import annotations
 
@@ -107,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
     lst.add_argument("--customer", required=True)
     revoke = keys.add_parser("revoke")
     revoke.add_argument("--key-id", required=True, help="the pk_live_xxxxxx prefix shown by `key list`")
+    sub.add_parser("mcp", help="MCP server on stdio for AI agents (PMROUTER_API_URL, PMROUTER_API_KEY)")
     args = ap.parse_args(argv)
+    if args.group == "mcp":  # stdout is the MCP wire: nothing else may print there
+        from .mcp.stdio import main as mcp_main
+
+        return mcp_main()
     if args.local:
         _load_local(LOCAL_ENV)
     handlers = {("account", "create"): _account_create, ("key", "issue"): _key_issue, ("key", "list"): _key_list,

@@ -1,0 +1,194 @@
+"""The MCP server through the official `mcp` SDK as the client, over both transports, against the
+real local stack: the hosted Streamable HTTP endpoint (/mcp on the API's port) and the stdio
+command (`pmrouter mcp`, a child process calling the REST API)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import httpx2
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MARKET = {"list_exchanges", "list_markets", "get_orderbook", "get_execution_price", "get_price", "list_trades",
+          "list_events"}
+TRADE = {"create_order", "cancel_order", "list_orders", "get_order", "list_positions", "list_fills", "get_balance"}
+STREAM = {"connect", "auth", "subscribe", "unsubscribe", "resync", "read", "close"}
+ACCOUNT = {"account.ping", "account.get_usage", "account.get_ws_usage", "account.get_user_activity",
+           "account.onboard", "wallet.get_state", "wallet.export_key"}
+BUILDER = {"create_user", "list_users", "get_user", "update_user", "delete_user", "onboard_user", "get_pool",
+           "get_escrow_config"}
+CTF = {"split", "merge", "redeem"}
+COMPOSITE = {"market.find_market", "market.get_market_snapshot", "trade.preview_order",
+             "account.get_trading_setup_status", "stream.open_market_feed"}
+EXPECTED = ({f"parsec.market.{n}" for n in MARKET} | {f"parsec.trade.{n}" for n in TRADE}
+            | {f"parsec.stream.{n}" for n in STREAM} | {f"parsec.{n}" for n in ACCOUNT}
+            | {f"parsec.builder.{n}" for n in BUILDER} | {f"parsec.ctf.{n}" for n in CTF}
+            | {f"parsec.{n}" for n in COMPOSITE})
+DESTRUCTIVE = {"parsec.trade.create_order", "parsec.trade.cancel_order", "parsec.wallet.export_key",
+               "parsec.ctf.split", "parsec.ctf.merge", "parsec.ctf.redeem"}
+
+
+@asynccontextmanager
+async def hosted(stack, key=None):
+    http = httpx2.AsyncClient(headers={"X-API-Key": key or stack.api_key}, timeout=60)
+    async with http, Client(streamable_http_client(stack.url + "/mcp", http_client=http)) as client:
+        yield client
+
+
+@asynccontextmanager
+async def stdio(stack, **env):
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "pmrouter.cli", "mcp"], cwd=str(ROOT),
+        env={**os.environ, "PYTHONPATH": f"{ROOT / 'layers/core'}:{ROOT}", "PMROUTER_API_URL": stack.url,
+             "PMROUTER_API_KEY": stack.api_key, **env})
+    async with Client(params, read_timeout_seconds=60) as client:
+        yield client
+
+
+TRANSPORTS = {"hosted": hosted, "stdio": stdio}
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def body(result) -> object:
+    assert result.content, result
+    return json.loads(result.content[0].text)
+
+
+async def call(client, name, **args):
+    result = await client.call_tool(name, args)
+    return result, body(result)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_lists_every_documented_tool_with_safety_annotations(stack, transport):
+    async def go():
+        async with TRANSPORTS[transport](stack) as client:
+            return (await client.list_tools()).tools
+
+    tools = {t.name: t for t in run(go())}
+    assert set(tools) == EXPECTED and len(EXPECTED) == 44
+    for name, tool in tools.items():
+        ann = tool.annotations
+        assert ann is not None and ann.destructive_hint == (name in DESTRUCTIVE), name
+        if name not in DESTRUCTIVE and name.split(".")[1] in ("market", "stream"):
+            assert ann.read_only_hint is True, name
+    # Schemas are the REST operation's: POST /orders' body fields, its query and the agent's headers.
+    order = tools["parsec.trade.create_order"].input_schema
+    assert {"exchange", "market_id", "outcome", "side", "price", "size", "params", "idempotency_key"} <= set(
+        order["properties"])
+    assert set(order["required"]) == {"market_id", "outcome", "side", "price", "size"}
+    assert order["properties"]["side"]["enum"] == ["buy", "sell"]
+    assert "X-API-Key" not in json.dumps(order) and "credentials" not in tools["parsec.trade.preview_order"].input_schema[
+        "properties"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_agent_session_find_snapshot_preview_place_list_cancel(stack, api, resting, transport):
+    m, order = resting.body("kalshi")
+
+    async def go():
+        async with TRANSPORTS[transport](stack) as client:
+            res, found = await call(client, "parsec.market.find_market", search=m["question"], exchanges="kalshi")
+            assert not res.is_error, found
+            assert m["parsec_id"] in [x["parsec_id"] for x in found["markets"]]
+
+            res, snap = await call(client, "parsec.market.get_market_snapshot", parsec_id=m["parsec_id"], limit=5)
+            assert not res.is_error, snap
+            assert snap["market"]["parsec_id"] == m["parsec_id"] and snap["orderbook"]["bids"]
+
+            before = resting.open_ids("kalshi", m["exchange_market_id"])
+            res, pre = await call(client, "parsec.trade.preview_order", exchange="kalshi", **order)
+            assert not res.is_error and pre["valid"] is True, pre
+            assert pre["sent"] is False and pre["pricing"]["marketable"] is False
+            assert pre["pricing"]["rests"] == order["size"] and pre["balance"]["available"] >= pre["balance"]["required"]
+            assert resting.open_ids("kalshi", m["exchange_market_id"]) == before  # preview sent nothing
+
+            res, placed = await call(client, "parsec.trade.create_order", exchange="kalshi", **order)
+            assert not res.is_error, placed
+            assert placed["status"] == "open" and res.meta["idempotency_key"].startswith("mcp-")
+
+            res, listed = await call(client, "parsec.trade.list_orders", exchange="kalshi",
+                                     market_id=m["exchange_market_id"])
+            assert placed["id"] in [o["id"] for o in listed]
+
+            res, cancelled = await call(client, "parsec.trade.cancel_order", exchange="kalshi", order_id=placed["id"])
+            assert not res.is_error and cancelled["status"] == "cancelled", cancelled
+            assert placed["id"] not in resting.open_ids("kalshi", m["exchange_market_id"])
+
+    run(go())
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_export_key_is_refused_unless_the_operator_enables_it(stack, transport):
+    async def go():
+        async with TRANSPORTS[transport](stack) as client:
+            return await call(client, "parsec.wallet.export_key")
+
+    res, out = run(go())
+    assert res.is_error and out["code"] == "forbidden" and "PMROUTER_MCP_ALLOW_KEY_EXPORT" in out["error"]
+    assert "private_key" not in json.dumps(out)
+
+
+def test_export_key_when_enabled_reaches_the_api(stack):
+    """With the switch on, the call is the REST route's (the demo account has no managed wallet:
+    the API's own answer comes back, not the MCP refusal)."""
+    async def go():
+        async with stdio(stack, PMROUTER_MCP_ALLOW_KEY_EXPORT="true") as client:
+            return await call(client, "parsec.wallet.export_key")
+
+    res, out = run(go())
+    assert out.get("code") != "forbidden" or "PMROUTER_MCP_ALLOW_KEY_EXPORT" not in out.get("error", "")
+
+
+def test_a_retried_agent_order_is_placed_once(stack, resting):
+    m, order = resting.body("kalshi", price_offset=4)
+
+    async def go():
+        async with hosted(stack) as client:
+            first = await call(client, "parsec.trade.create_order", exchange="kalshi", idempotency_key="agent-retry-1",
+                               **order)
+            again = await call(client, "parsec.trade.create_order", exchange="kalshi", idempotency_key="agent-retry-1",
+                               **order)
+            return first, again
+
+    (r1, o1), (r2, o2) = run(go())
+    assert not r1.is_error and not r2.is_error and o1["id"] == o2["id"]
+    assert resting.open_ids("kalshi", m["exchange_market_id"]).count(o1["id"]) == 1
+    resting.api.delete(f"/orders/{o1['id']}", params={"exchange": "kalshi"})
+
+
+def test_preview_reports_every_problem_and_sends_nothing(stack, resting):
+    m, order = resting.body("kalshi")
+    bad = {**order, "price": order["price"] + 0.003, "size": 10_000_000, "params": {"order_type": "market"}}
+
+    async def go():
+        async with hosted(stack) as client:
+            return await call(client, "parsec.trade.preview_order", exchange="kalshi", **bad)
+
+    before = resting.open_ids("kalshi", m["exchange_market_id"])
+    res, pre = run(go())
+    assert not res.is_error and pre["valid"] is False and pre["sent"] is False
+    text = " | ".join(pre["problems"])
+    assert "order_type" in text and "tick" in text
+    assert resting.open_ids("kalshi", m["exchange_market_id"]) == before
+
+
+def test_hosted_endpoint_requires_an_api_key(stack):
+    msg = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+    for key in (None, "pk_live_not_a_real_key_000000000000"):
+        h = {**headers, **({"X-API-Key": key} if key else {})}
+        r = httpx.post(stack.url + "/mcp", json=msg, headers=h, timeout=30)
+        assert r.status_code == 401 and r.json()["code"] == "unauthorized", r.text
