@@ -219,4 +219,7 @@ def create_app(universe: Universe) -> FastAPI:
 
     trading = install(app, world)
     app.state.world = world
-    return app
+    from .faults import with_faults
+
+    return with_faults(app, lambda status: {"message": "sandbox fault", "statusCode": status,
+                                            "error": "Too Many Requests" if status == 429 else "Service Unavailable"})

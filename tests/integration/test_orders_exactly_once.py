@@ -11,8 +11,9 @@ import pytest
 
 from shared.localstack.stack import load_function
 
-FAULT_PATH = {"polymarket": "/order", "kalshi": "/portfolio/events/orders"}
-SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi"}
+FAULT_PATH = {"polymarket": "/order", "kalshi": "/portfolio/events/orders", "limitless": "/orders"}
+SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi", "limitless": "limitless"}
+VENUES = list(SANDBOX)
 
 
 def _fault(stack, exchange, **rule):
@@ -32,7 +33,7 @@ def no_faults(stack):
         _clear(stack, ex)
 
 
-@pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
+@pytest.mark.parametrize("exchange", VENUES)
 def test_retry_with_same_key_returns_first_result(api, exchange, resting):
     key = str(uuid.uuid4())
     m, body = resting.body(exchange, price_offset=4)
@@ -53,7 +54,7 @@ def test_retry_with_same_key_returns_first_result(api, exchange, resting):
     assert changed.status_code == 400 and "Idempotency-Key" in changed.json()["error"]
 
 
-@pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
+@pytest.mark.parametrize("exchange", VENUES)
 def test_concurrent_duplicates_reach_the_venue_once(api, stack, exchange, resting):
     key = str(uuid.uuid4())
     m, body = resting.body(exchange, price_offset=5)
@@ -76,7 +77,7 @@ def test_concurrent_duplicates_reach_the_venue_once(api, stack, exchange, restin
     assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
 
 
-@pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
+@pytest.mark.parametrize("exchange", VENUES)
 def test_venue_outage_is_retryable_and_loses_nothing(api, stack, exchange, resting):
     key = str(uuid.uuid4())
     m, body = resting.body(exchange, price_offset=6)
@@ -95,7 +96,7 @@ def test_venue_outage_is_retryable_and_loses_nothing(api, stack, exchange, resti
     assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
 
 
-@pytest.mark.parametrize("exchange", ["polymarket", "kalshi"])
+@pytest.mark.parametrize("exchange", VENUES)
 def test_dropped_response_stays_pending_and_reconciles(api, stack, exchange, resting):
     key = str(uuid.uuid4())
     m, body = resting.body(exchange, price_offset=7)
