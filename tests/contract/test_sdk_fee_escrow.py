@@ -59,6 +59,14 @@ def user(sdk):
     return {"X-Builder-Customer-Id": u.customer_id}
 
 
+def wallet_of(user) -> Account:
+    """The user's managed wallet, the payer of their fees (read from the store as the server does:
+    exporting it would spend the builder's export allowance)."""
+    from pmrouter.auth import credentials
+
+    return Account.from_key(credentials.load(user["X-Builder-Customer-Id"], "polymarket").credentials.private_key)
+
+
 def _market(sdk):
     for m in sdk.markets.list(exchanges=["polymarket"], limit=50).markets:
         if m.market_type == "binary" and m.status == "active":
@@ -73,7 +81,7 @@ def test_filled_order_fee_is_settled_exactly_once(sdk, user):
     assert cfg.fee_escrow_enabled and cfg.affiliate_fee_bps == 1500 and int(cfg.min_fee_usdc) > 0
     m, book = _market(sdk)
     price, size = book.asks[0][0], 10
-    payer = Account.create()
+    payer = wallet_of(user)
     auth = fee_auth(cfg, payer, price, size)
     order = sdk.orders.create(exchange="polymarket", market_id=m.exchange_market_id, outcome="yes", side="buy",
                               price=price, size=size, params={"order_type": "fok"}, fee_auth=auth,
@@ -104,7 +112,7 @@ def test_filled_order_fee_is_settled_exactly_once(sdk, user):
 def test_cancelled_order_fee_is_refunded(sdk, user):
     cfg = sdk.builder.escrow.config()
     m, _ = _market(sdk)
-    payer = Account.create()
+    payer = wallet_of(user)
     auth = fee_auth(cfg, payer, 0.02, 10)
     order = sdk.orders.create(exchange="polymarket", market_id=m.exchange_market_id, outcome="yes", side="buy",
                               price=0.02, size=10, fee_auth=auth, payer_address=payer.address, affiliate=AFFILIATE,
@@ -125,7 +133,7 @@ def test_cancelled_order_fee_is_refunded(sdk, user):
 def test_bad_fee_authorizations_are_refused(sdk, user, change, needle):
     cfg = sdk.builder.escrow.config()
     m, _ = _market(sdk)
-    payer = Account.create()
+    payer = wallet_of(user)
     auth = fee_auth(cfg, payer, 0.02, 10, **change)
     with pytest.raises(parsec_api.BadRequestError) as exc:
         sdk.orders.create(exchange="polymarket", market_id=m.exchange_market_id, outcome="yes", side="buy", price=0.02,

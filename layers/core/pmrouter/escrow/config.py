@@ -10,6 +10,16 @@ BUILDER_SHARE_BPS = {"iron": 1500, "bronze": 2500, "silver": 3500, "gold": 4000,
 MAX_FEE_BPS = {"iron": 50, "bronze": 75, "silver": 100, "gold": 125, "platinum": 150}
 
 
+def fee_cap_bps(account: dict) -> int:
+    """The most a builder may charge, in bps of the order's notional: the `fee_bps` an operator set on
+    the account (1 to 10,000), else the tier's maximum. `GET /builder/escrow/config` shows the same."""
+    tier = str(account.get("builder_tier", "iron"))
+    configured = account.get("fee_bps")
+    if configured:
+        return max(1, min(10_000, int(configured)))
+    return MAX_FEE_BPS.get(tier, MAX_FEE_BPS["iron"])
+
+
 @dataclass(frozen=True)
 class EscrowConfig:
     contract: str

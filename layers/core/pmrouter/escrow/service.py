@@ -1,12 +1,21 @@
-"""Escrow records: one per fee authorization (its `order_id` is the key, so an id is never reused),
-created with the order, settled exactly once.
+"""Escrow records: one per fee authorization, keyed by its canonical order id (lower-case bytes32),
+so one signed PullFee pays for exactly one order. Every state change is a conditional write, so a
+retry, a concurrent duplicate or a second settlement run can never move money twice.
 
-States: held (fee pulled, order live) -> settling (claimed by one settle run) -> settled. A cancel
-records `refund_requested`; the settlement refunds whatever share of the order did not fill.
+States (`state`, mirrored in `status`):
+    pulling  -> recorded, the fee is being pulled (a crash here is resolved from the chain)
+    held     -> pulled, its order exists (being sent, resting, or final and waiting for settlement)
+    released -> pulled, but the order certainly never reached the venue: a retry with the same
+                Idempotency-Key and authorization takes it back (no second pull); otherwise the
+                settlement refunds it after RETRY_WINDOW_S
+    settling -> claimed by one settlement run, amounts fixed (a run that died is finished by the next)
+    settled  -> distributed (affiliate, treasury) and/or refunded; `refund_amount` says how much came back
+    void     -> nothing was ever pulled; nothing to return
 """
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -21,6 +30,15 @@ from .chain import AlreadyDone, chain
 
 log = logging.getLogger("pmrouter.escrow")
 
+RETRY_WINDOW_S = 600  # a released or interrupted escrow waits this long for the caller's retry
+PENDING_NO_VENUE_ID_S = 600  # an order pending without a venue id this long never reached it
+STALE_S = 24 * 3600  # an escrow whose order is still not final after a day is settled as it stands
+SETTLE_LEASE_S = 300  # a settlement claim older than this belongs to a run that died
+
+
+class _Moved(Exception):
+    """Another writer changed the escrow first (conditional write refused)."""
+
 
 def _table():
     return dynamo.table(get_settings().escrow_table)
@@ -30,23 +48,108 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, payer: str, fee: int, deadline: int,
-         signature: str, affiliate: str, affiliate_bps: int) -> None:
-    """Record the escrow (refusing a reused id), then pull the fee: before the order is sent."""
+def _age(iso: str | None, now: float) -> float:
+    return now - datetime.fromisoformat(iso).timestamp() if iso else 0.0
+
+
+def _spent(message: str = "fee_auth.order_id was already used; sign a new authorization"):
+    from ..api.errors import ValidationFailed  # lazily: the settle_fees function never needs FastAPI
+
+    return ValidationFailed([message])
+
+
+def _move(escrow_id: str, to: str, *, expect: dict[str, Any], values: dict[str, Any] | None = None) -> None:
+    """One conditional state change: `expect` holds attribute values that must still be current."""
+    names = {"#s": "status", "#st": "state"}
+    vals: dict[str, Any] = {":to": to}
+    sets = ["#s = :to", "#st = :to"]
+    for i, (k, v) in enumerate((values or {}).items()):
+        sets.append(f"{k} = :v{i}")
+        vals[f":v{i}"] = v
+    conds = []
+    for i, (k, v) in enumerate(expect.items()):
+        attr = "#st" if k == "state" else k
+        conds.append(f"{attr} = :e{i}")
+        vals[f":e{i}"] = v
     try:
-        _table().put_item(Item={
-            "escrow_id": escrow_id, "status": "held", "customer_id": customer_id, "builder_id": builder_id,
-            "order_uid": order_uid, "payer": payer, "fee": fee, "affiliate": affiliate, "affiliate_bps": affiliate_bps,
-            "created_at": _now(), "state": "held"}, ConditionExpression=Attr("escrow_id").not_exists())
+        _table().update_item(Key={"escrow_id": escrow_id}, UpdateExpression="SET " + ", ".join(sets),
+                             ConditionExpression=" AND ".join(conds), ExpressionAttributeNames=names,
+                             ExpressionAttributeValues=vals)
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            from ..api.errors import ValidationFailed  # lazily: the settle_fees function never needs FastAPI
-
-            raise ValidationFailed(["fee_auth.order_id was already used; sign a new authorization"]) from None
+            raise _Moved(escrow_id) from None
         raise
-    tx = chain().pull_fee(escrow_id, payer, fee, deadline, signature)
-    _table().update_item(Key={"escrow_id": escrow_id}, UpdateExpression="SET pull_tx = :t",
-                         ExpressionAttributeValues={":t": tx})
+
+
+def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, payer: str, fee: int, deadline: int,
+         signature: str, affiliate: str, affiliate_bps: int) -> None:
+    """Record the escrow, then pull the fee: before the order is sent. A retry of the same order (same
+    customer, Idempotency-Key, payer and fee) takes back its released fee or finishes an interrupted pull;
+    anything else reusing the id is refused."""
+    attempt = _now()
+    try:
+        _table().put_item(Item={
+            "escrow_id": escrow_id, "status": "pulling", "state": "pulling", "customer_id": customer_id,
+            "builder_id": builder_id, "order_uid": order_uid, "payer": payer.lower(), "fee": fee,
+            "affiliate": affiliate, "affiliate_bps": affiliate_bps, "created_at": attempt, "attempt_at": attempt},
+            ConditionExpression=Attr("escrow_id").not_exists())
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        resumed = _resume(escrow_id, customer_id=customer_id, order_uid=order_uid, payer=payer, fee=fee)
+        if resumed is None:
+            return
+        attempt = resumed
+    try:
+        tx = chain().pull_fee(escrow_id, payer, fee, deadline, signature)
+    except AlreadyDone:
+        tx = None  # an earlier attempt of this same order pulled it
+    try:
+        _move(escrow_id, "held", expect={"state": "pulling", "attempt_at": attempt},
+              values={"pull_tx": tx} if tx else None)
+    except _Moved:
+        raise _spent("fee_auth: this authorization was settled while the order was being placed; "
+                     "sign a new authorization") from None
+
+
+def _resume(escrow_id: str, *, customer_id: str, order_uid: str, payer: str, fee: int) -> str | None:
+    """For a retry of the same order: None when its released fee was taken back (held again), or the
+    new attempt stamp when an interrupted pull is to be finished."""
+    existing = get(escrow_id)
+    same = (existing is not None and existing.get("customer_id") == customer_id
+            and existing.get("order_uid") == order_uid and str(existing.get("payer", "")).lower() == payer.lower()
+            and int(existing.get("fee", -1)) == fee)
+    if not same:
+        raise _spent()
+    assert existing is not None
+    state = existing.get("state")
+    if state == "held":
+        # The caller holds the claim of this order (we are past it), so no earlier attempt of it is
+        # live: the fee it pulled pays for this attempt.
+        return None
+    try:
+        if state == "released":
+            _move(escrow_id, "held", expect={"state": "released", "order_uid": order_uid})
+            return None
+        if state == "pulling":
+            attempt = _now()
+            _move(escrow_id, "pulling", expect={"state": "pulling", "attempt_at": existing["attempt_at"]},
+                  values={"attempt_at": attempt})
+            return attempt
+    except _Moved:
+        pass
+    if state in ("settling", "settled", "void", "released"):
+        raise _spent("fee_auth.order_id: this authorization's fee was refunded; sign a new authorization")
+    raise _spent()
+
+
+def release(escrow_id: str) -> None:
+    """The order certainly never reached the venue: its fee is released (refunded after the retry
+    window unless a retry takes it back). Only a `held` escrow (fee known pulled) is released."""
+    try:
+        _move(escrow_id, "released", expect={"state": "held"}, values={"released_at": _now()})
+    except _Moved:
+        pass
 
 
 def request_refund(order_uid: str) -> None:
@@ -63,8 +166,19 @@ def get(escrow_id: str) -> dict | None:
     return _table().get_item(Key={"escrow_id": escrow_id}, ConsistentRead=True).get("Item")
 
 
+def in_state(state: str) -> list[dict]:
+    items: list[dict] = []
+    kwargs: dict[str, Any] = {"IndexName": "by-state", "KeyConditionExpression": Key("state").eq(state)}
+    while True:
+        page = _table().query(**kwargs)
+        items += page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def held() -> list[dict]:
-    return _table().query(IndexName="by-state", KeyConditionExpression=Key("state").eq("held")).get("Items", [])
+    return in_state("held")
 
 
 def shares(fee: int, filled_fraction: Decimal, affiliate_bps: int) -> tuple[int, int, int]:
@@ -74,43 +188,90 @@ def shares(fee: int, filled_fraction: Decimal, affiliate_bps: int) -> tuple[int,
     return affiliate, used - affiliate, fee - used
 
 
-def settle_once() -> dict[str, Any]:
-    """Settle every held escrow whose order is final. Safe to run concurrently and to rerun."""
-    done, skipped = 0, 0
-    for item in held():
-        record = order_store.get(item["customer_id"], item["order_uid"])
-        if record is None:
-            continue
-        if record.status not in order_store.FINAL and "refund_requested" not in item:
-            skipped += 1
-            continue
-        if record.status not in order_store.FINAL:
-            skipped += 1  # refund asked but the cancel not yet recorded: next run
-            continue
-        try:  # claim: only one run moves held -> settling
-            _table().update_item(Key={"escrow_id": item["escrow_id"]}, UpdateExpression="SET #s = :s, #st = :st",
-                                 ConditionExpression="#st = :held",
-                                 ExpressionAttributeNames={"#s": "status", "#st": "state"},
-                                 ExpressionAttributeValues={":s": "settling", ":st": "settling", ":held": "held"})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                continue
-            raise
-        fraction = (record.filled / record.size) if record.size else Decimal(0)
-        affiliate, treasury, refund = shares(int(item["fee"]), fraction, int(item["affiliate_bps"]))
-        c = chain()
-        tx = None
-        if not c.settled(item["escrow_id"]):
+REFUND = Decimal(0)  # the filled fraction of an order that never was: everything comes back
+
+
+def _decide(item: dict, now: float) -> Decimal | str | None:
+    """What the settlement does with one escrow: a filled fraction to settle at, "void", or None (wait)."""
+    state = item["state"]
+    if state == "released":
+        return REFUND if _age(item.get("released_at"), now) > RETRY_WINDOW_S else None
+    if state == "pulling":
+        if _age(item.get("attempt_at"), now) <= RETRY_WINDOW_S:
+            return None
+        return REFUND if chain().pulled(item["escrow_id"]) else "void"
+    record = order_store.get(item["customer_id"], item["order_uid"])
+    if record is None:
+        return REFUND  # the order is gone: nothing can ever use this fee
+    fraction = (record.filled / record.size) if record.size else Decimal(0)
+    if record.status in order_store.FINAL:
+        return fraction
+    if record.status == "pending" and not record.venue_order_id and _age(record.created_at, now) > PENDING_NO_VENUE_ID_S:
+        return REFUND
+    if _age(item.get("created_at"), now) > STALE_S:
+        return fraction  # stale: what filled is earned, the rest comes back
+    return None
+
+
+def _settle_one(item: dict, now: float) -> str:
+    escrow_id = item["escrow_id"]
+    if item["state"] == "settling":
+        if _age(item.get("settling_at"), now) <= SETTLE_LEASE_S:
+            return "waiting"  # another run is on it
+        return _finish(item)
+    decision = _decide(item, now)
+    if decision is None:
+        return "waiting"
+    expect: dict[str, Any] = {"state": item["state"]}
+    if item["state"] == "pulling":
+        expect["attempt_at"] = item["attempt_at"]  # a retry that resumed the pull wins
+    try:
+        if decision == "void":
+            _move(escrow_id, "void", expect=expect, values={"settled_at": _now()})
+            return "void"
+        affiliate, treasury, refund = shares(int(item["fee"]), Decimal(decision), int(item["affiliate_bps"]))
+        amounts = {"affiliate_amount": affiliate, "treasury_amount": treasury, "refund_amount": refund}
+        _move(escrow_id, "settling", expect=expect, values={**amounts, "settling_at": _now()})
+    except _Moved:
+        return "waiting"  # a concurrent run or a retry moved it first
+    return _finish({**item, **amounts})
+
+
+def _finish(item: dict) -> str:
+    """The chain call (skipped if the chain already has it), then `settled`. Rerunnable."""
+    escrow_id = item["escrow_id"]
+    c = chain()
+    tx = None
+    if not c.settled(escrow_id):
+        try:
+            tx = c.distribute(escrow_id, item["affiliate"], int(item["affiliate_amount"]),
+                              int(item["treasury_amount"]), int(item["refund_amount"]))
+        except AlreadyDone:
+            tx = None
+    values: dict[str, Any] = {"settled_at": _now()}
+    if tx:
+        values["settle_tx"] = tx
+    try:
+        _move(escrow_id, "settled", expect={"state": "settling"}, values=values)
+    except _Moved:
+        return "waiting"
+    return "settled"
+
+
+def settle_once(now: float | None = None) -> dict[str, Any]:
+    """Settle every escrow that can be: finished orders by their filled fraction; released fees,
+    interrupted pulls, orders gone, pending without a venue id for 10 minutes or stale for a day,
+    refunded; settlements a dead run left half done, finished. Safe to run concurrently and to rerun;
+    one escrow failing never stops the others."""
+    now = time.time() if now is None else now
+    report: dict[str, Any] = {"settled": 0, "void": 0, "waiting": 0, "errors": 0}
+    for state in ("held", "released", "pulling", "settling"):
+        for item in in_state(state):
             try:
-                tx = c.distribute(item["escrow_id"], item["affiliate"], affiliate, treasury, refund)
-            except AlreadyDone:
-                tx = None
-        _table().update_item(
-            Key={"escrow_id": item["escrow_id"]},
-            UpdateExpression="SET #s = :s, #st = :st, affiliate_amount = :a, treasury_amount = :t, "
-                             "refund_amount = :r, settled_at = :at" + (", settle_tx = :tx" if tx else ""),
-            ExpressionAttributeNames={"#s": "status", "#st": "state"},
-            ExpressionAttributeValues={":s": "settled", ":st": "settled", ":a": affiliate, ":t": treasury,
-                                       ":r": refund, ":at": _now(), **({":tx": tx} if tx else {})})
-        done += 1
-    return {"settled": done, "waiting": skipped}
+                outcome = _settle_one(item, now)
+            except Exception as exc:  # noqa: BLE001 - logged, counted, retried by the next run
+                log.warning("escrow %s: settlement failed (%s); the next run retries", item["escrow_id"],
+                            type(exc).__name__)
+                outcome = "errors"
+            report[outcome] += 1
+    return report

@@ -142,14 +142,65 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal, builder_
     if exchange != "polymarket":
         raise ValidationFailed(["fee_auth: fee escrow is Polymarket only"])
     cfg = config.platform()
-    fee = authorization.verify(cfg, req.fee_auth, req.payer_address, req.price, req.size)
     account = builder_account or {}
+    fee = authorization.verify(cfg, req.fee_auth, req.payer_address, req.price, req.size,
+                               cap_bps=config.fee_cap_bps(account))
+    order_id = authorization.canonical_order_id(req.fee_auth.order_id)
+    assert order_id is not None  # verify() refused anything else
     affiliate = req.affiliate or account.get("affiliate_address")
     if not affiliate:
         raise ValidationFailed(["affiliate: no affiliate address is configured for this builder; pass affiliate"])
     tier = str(account.get("builder_tier", "iron"))
-    return EscrowTerms(req.fee_auth.order_id.lower(), req.fee_auth.payer, fee, req.fee_auth.deadline,
+    return EscrowTerms(order_id, req.fee_auth.payer, fee, req.fee_auth.deadline,
                        req.fee_auth.signature, principal.customer_id, affiliate, config.BUILDER_SHARE_BPS.get(tier, 1500))
+
+
+def _customer_addresses(customer_id: str, sess: Session) -> set[str]:
+    """The wallets the acting customer controls on Polymarket: the one they onboarded (managed, or
+    their own EOA and its Safe/proxy funder) and the one this order is signed with."""
+    from eth_account import Account
+
+    found: set[str | None] = {sess.session.address}
+    creds = [getattr(sess.session, "credentials", None)]
+    stored = credstore.load(customer_id, "polymarket")
+    if stored is not None:
+        found.add(stored.address)
+        creds.append(stored.credentials)
+    for c in creds:
+        if c is None:
+            continue
+        found.add(c.funder)
+        if c.private_key:
+            try:
+                found.add(Account.from_key(c.private_key).address)
+            except (ValueError, TypeError):
+                pass
+    return {a.lower() for a in found if a}
+
+
+def check_payer(escrow: EscrowTerms, customer_id: str, sess: Session) -> None:
+    """A fee authorization pays for an order of the customer who signed it, never a third party's."""
+    if escrow.payer.lower() not in _customer_addresses(customer_id, sess):
+        raise ValidationFailed(["fee_auth.payer must be a wallet of the customer placing the order (their "
+                                "managed wallet, or the EOA or Safe they onboarded)"])
+
+
+def _release_quietly(record: store.OrderRecord, escrow: "EscrowTerms | None") -> None:
+    """The order certainly never reached the venue: release its fee (refunded unless the caller's retry
+    takes it back) and its claim (so that retry may run). Best effort: when the store is down too, the
+    settlement refunds the fee and reconciliation closes the claim."""
+    if escrow is not None:
+        from ..escrow import service as escrow_service
+
+        try:
+            escrow_service.release(escrow.escrow_id)
+        except Exception as exc:  # noqa: BLE001 - the caller gets the original error
+            log.warning("order %s: fee escrow not released (%s); settlement will", record.order_uid,
+                        type(exc).__name__)
+    try:
+        store.release(record)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("order %s: claim not released (%s); reconciliation will", record.order_uid, type(exc).__name__)
 
 
 async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrderRequest, *,
@@ -180,6 +231,8 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
     except venue.VenueError as exc:
         raise _venue_error(exc) from None
     record.venue_order_id = prepared.order_id
+    if escrow is not None:
+        check_payer(escrow, customer_id, sess)
     try:
         store.claim(record)
     except store.AlreadyClaimed as dup:
@@ -192,8 +245,10 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
                                 order_uid=uid, payer=escrow.payer, fee=escrow.fee, deadline=escrow.deadline,
                                 signature=escrow.signature, affiliate=escrow.affiliate,
                                 affiliate_bps=escrow.affiliate_bps)
-        except ApiError:
-            store.release(record)
+        except Exception:
+            # Not sent: the claim goes so that a retry can run; a fee the hold left pulled but not
+            # recorded as held is found on the chain by the retry or by the settlement.
+            _release_quietly(record, None)
             raise
     try:
         placed = await sess.session.submit_order(prepared)
@@ -201,10 +256,13 @@ async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrd
         if getattr(exc, "ambiguous", False):
             # The venue may have the order. Keep it pending; reconciliation (or the next read) settles it.
             return order_from_record(record)
-        # Certainly not processed (refused connection, the venue's own 503 or 429): forget the claim so
-        # that a retry with the same Idempotency-Key may try again.
-        store.release(record)
+        # Certainly not processed (refused connection, the venue's own 503 or 429): release the fee and
+        # forget the claim so that a retry with the same Idempotency-Key may try again.
+        _release_quietly(record, escrow)
         raise _venue_error(exc) from None
+    except ApiError:
+        _release_quietly(record, escrow)  # refused by a check of ours before anything was sent
+        raise
     except venue.VenueError as exc:
         err = _venue_error(exc)
         _record_answer(record, status="rejected", error={"status": err.status, **err.body()})
