@@ -1,6 +1,8 @@
-"""Opinion adapter against canned Open API payloads shaped after the venue's documentation
-(Open API spec: envelope {errno, errmsg, result}, result.list/total, result.data, string prices,
-per-token books bids-desc/asks-asc with ms timestamps, price history {history: [{t, p}]})."""
+"""Opinion adapter against Opinion payloads (tests/fixtures/venues/opinion: the official opinion-api
+0.4.0 models filled with realistic values, each fixture naming its source): envelope {errno, errmsg,
+result}, result.list/total, result.data, string prices, per-token books bids-desc/asks-asc with ms
+timestamps, price history {history: [{t, p}]}. Paging variety is made by re-numbering copies of the
+fixture rows, never by inventing fields."""
 from __future__ import annotations
 
 import asyncio
@@ -14,39 +16,33 @@ from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError, VenueBadRe
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.opinion.adapter import OpinionAdapter, create
 from pmrouter.settings import Settings
+from tests.fixtures.venues import load
 
 HOST = "https://opinion.test:8443"
 KEY = "op-test-key"
 
-YES_A, NO_A = "1001" * 10, "2002" * 10
-YES_C1, NO_C1 = "3003" * 10, "4004" * 10
-YES_C2, NO_C2 = "5005" * 10, "6006" * 10
+_LIST = load("opinion", "market_list")["result"]["list"]
+_BINARY, _CATEGORICAL = _LIST[0], _LIST[1]
+YES_A, NO_A = _BINARY["yesTokenId"], _BINARY["noTokenId"]
+C1, C2 = _CATEGORICAL["childMarkets"]
+YES_C1, NO_C1 = C1["yesTokenId"], C1["noTokenId"]
+NO_C2 = C2["noTokenId"]
+PARENT = str(_CATEGORICAL["marketId"])
 
 
-def _binary(mid: int, title: str, status: int = 2, yes: str = YES_A, no: str = NO_A) -> dict:
-    return {
-        "marketId": mid, "marketTitle": title, "status": status,
-        "statusEnum": {2: "Activated", 3: "Resolving", 4: "Resolved"}.get(status, "Created"),
-        "marketType": 0, "yesLabel": "Yes", "noLabel": "No", "rules": "Resolves per the source.",
-        "yesTokenId": yes, "noTokenId": no, "conditionId": "0x" + "ab" * 32, "resultTokenId": "",
-        "volume": "12345.67", "volume24h": "890.1", "volume7d": "4000", "quoteToken": "0x55d3",
-        "chainId": "56", "questionId": "0x" + "cd" * 32, "createdAt": 1761955200, "cutoffAt": 1767225599,
-        "resolvedAt": 0,
-    }
+def _binary(mid: int, title: str, status: int = 2) -> dict:
+    row = load("opinion", "market_list")["result"]["list"][0]
+    row.update(marketId=mid, marketTitle=title, status=status)
+    return row
 
 
-def _categorical(mid: int) -> dict:
-    c1 = _binary(9001, "Chiefs", yes=YES_C1, no=NO_C1)
-    c2 = _binary(9002, "Eagles", status=4, yes=YES_C2, no=NO_C2)
-    c2["resultTokenId"] = NO_C2
-    return {"marketId": mid, "marketTitle": "Who will win Super Bowl LXI?", "status": 2, "statusEnum": "Activated",
-            "marketType": 1, "childMarkets": [c1, c2], "rules": "Parent rules", "volume": "100", "chainId": "56",
-            "createdAt": 1761955200, "cutoffAt": 1767225599}
+def _categorical() -> dict:
+    return load("opinion", "market_list")["result"]["list"][1]
 
 
-# 45 rows: 44 binaries and one categorical parent (page 2, position 3) -> 3 pages of at most 20.
+# 45 rows: 44 binaries and the categorical parent (page 2, position 3) -> 3 pages of at most 20.
 ROWS = [_binary(1000 + i, f"Binary market {i}", status=(4 if i == 7 else 3 if i == 8 else 2)) for i in range(44)]
-ROWS.insert(22, _categorical(777))
+ROWS.insert(22, _categorical())
 
 
 def envelope(result, errno: int = 0, errmsg: str = "") -> dict:
@@ -70,27 +66,20 @@ class Venue:
             return httpx.Response(200, json=envelope({"total": len(ROWS), "list": chunk}))
         if path == "/openapi/market/1005":
             return httpx.Response(200, json=envelope({"data": ROWS[5]}))
-        if path == "/openapi/market/9001":
-            return httpx.Response(200, json=envelope({"data": _categorical(777)["childMarkets"][0]}))
-        if path == "/openapi/market/777":
-            return httpx.Response(200, json=envelope({"data": _categorical(777)}))
+        if path == f"/openapi/market/{C1['marketId']}":
+            return httpx.Response(200, json=envelope({"data": C1}))
+        if path == f"/openapi/market/{PARENT}":
+            return httpx.Response(200, json=load("opinion", "market_categorical"))
         if path.startswith("/openapi/market/"):
-            return httpx.Response(200, json=envelope(None, 10404, "market not found"))
+            return httpx.Response(200, json=load("opinion", "error"))
         if path == "/openapi/token/orderbook":
             if q["token_id"] != NO_A:
                 return httpx.Response(200, json=envelope(None, 10404, "token not found"))
-            return httpx.Response(200, json=envelope({
-                "market": "0x" + "ab" * 32, "tokenId": NO_A, "timestamp": 1767000000123,
-                "bids": [{"price": "0.455", "size": "120.5"}, {"price": "0.452", "size": "10"},
-                         {"price": "0.45", "size": "0"}, {"price": "0.449", "size": "33"}],
-                "asks": [{"price": "0.46", "size": "80"}, {"price": "0.47", "size": "5.25"},
-                         {"price": "0.5", "size": "1"}],
-            }))
+            return httpx.Response(200, json=load("opinion", "orderbook"))
         if path == "/openapi/token/price-history":
-            return httpx.Response(200, json=envelope({"history": [
-                {"t": 1767002400, "p": "0.41"}, {"t": 1767006000, "p": "0.47"}, {"t": 1767009600, "p": "0.39"},
-                {"t": 1767092400, "p": "0.52"}, {"t": 1767096000, "p": "0.50"},
-            ]}))
+            if q.get("interval") not in ("1h", "1d"):  # what the venue is confirmed to honour
+                return httpx.Response(200, json=envelope(None, 10400, "invalid interval"))
+            return httpx.Response(200, json=load("opinion", "price_history"))
         if path == "/openapi/token/boom":
             return httpx.Response(200, json=envelope(None, 10500, "system busy, parameter error"))
         return httpx.Response(404, json={"errno": 404, "errmsg": "no route"})
@@ -124,14 +113,14 @@ def test_list_markets_pages_until_total_and_flattens_categorical(venue):
     # 44 binaries + 2 children of the categorical parent; the parent itself is not a market.
     assert len(markets) == 46
     ids = {m.exchange_market_id for m in markets}
-    assert "777" not in ids and {"9001", "9002"} <= ids
-    child = next(m for m in markets if m.exchange_market_id == "9001")
-    assert child.exchange_group_id == "777"
+    assert PARENT not in ids and {str(C1["marketId"]), str(C2["marketId"])} <= ids
+    child = next(m for m in markets if m.exchange_market_id == str(C1["marketId"]))
+    assert child.exchange_group_id == PARENT
     assert child.group_title == "Who will win Super Bowl LXI?"
     assert child.question == "Who will win Super Bowl LXI - Chiefs"
     assert [o.token_id for o in child.outcomes] == [YES_C1, NO_C1]
     assert child.market_type == "binary"
-    resolved_child = next(m for m in markets if m.exchange_market_id == "9002")
+    resolved_child = next(m for m in markets if m.exchange_market_id == str(C2["marketId"]))
     assert resolved_child.status == "resolved"
     assert resolved_child.extra["result_token_id"] == NO_C2
 
@@ -142,9 +131,9 @@ def test_binary_market_fields_units_and_status(venue):
     assert m.question == "Binary market 0" and m.exchange_group_id == "" and m.group_title == ""
     assert [o.name for o in m.outcomes] == ["Yes", "No"]
     assert m.outcomes[0].token_id == YES_A and m.outcomes[1].token_id == NO_A
-    assert m.volume_total == pytest.approx(12345.67) and m.volume_24h == pytest.approx(890.1)
+    assert m.volume_total == pytest.approx(284731.522914)  # `volume` is a decimal string in USDT
     assert m.end_date is not None and m.end_date.tzinfo is not None and int(m.end_date.timestamp()) == 1767225599
-    assert m.condition_id == "0x" + "ab" * 32
+    assert m.condition_id == _BINARY["conditionId"]
     assert m.tick_size == 0.001
     assert markets["1007"].status == "resolved"  # status 4
     assert markets["1008"].status == "closed"  # status 3 (resolving)
@@ -164,18 +153,31 @@ def test_orderbook_uses_requested_outcome_token_and_is_best_first(venue):
     assert book.bids[0][0] < book.asks[0][0]
 
 
-def test_price_history_maps_interval_and_builds_ascending_candles(venue):
+def test_price_history_asks_only_for_intervals_the_venue_honours(venue):
+    """The hourly fixture series built into 6h candles; the venue is only asked for 1h or 1d."""
     a = adapter()
     m = asyncio.run(a.list_markets())[0]
     start, end = 1767000000, 1767100000
-    candles = asyncio.run(a.get_price_history(m, m.outcomes[0], "1d", start, end))
+    candles = asyncio.run(a.get_price_history(m, m.outcomes[0], "6h", start, end))
     sent = parse_qs(urlparse(str(venue.calls[-1].url)).query)
     assert sent["interval"] == ["1h"] and sent["start_at"] == [str(start)] and sent["end_at"] == [str(end)]
     assert sent["token_id"] == [YES_A]
-    assert [int(c.timestamp.timestamp()) for c in candles] == [1766966400, 1767052800]
-    first = candles[0]
-    assert (first.open, first.high, first.low, first.close) == (0.41, 0.47, 0.39, 0.39)
-    assert candles[1].open == 0.52 and candles[1].close == 0.50
+    assert [int(c.timestamp.timestamp()) for c in candles] == [1766988000, 1767009600, 1767074400, 1767096000]
+    first = candles[0]  # 10:00 and 11:00 UTC fall in the 06:00 bucket; 12:00 opens the next one
+    assert (first.open, first.high, first.low, first.close) == (0.41, 0.47, 0.41, 0.47)
+    assert candles[1].close == 0.39 and candles[2].close == 0.52 and candles[3].close == 0.50
+    for interval, asked in (("1h", "1h"), ("1d", "1d"), ("1w", "1d"), ("max", "1d")):
+        asyncio.run(a.get_price_history(m, m.outcomes[0], interval, start, end))
+        assert parse_qs(urlparse(str(venue.calls[-1].url)).query)["interval"] == [asked]
+
+
+def test_one_minute_history_is_a_clear_400_naming_what_is_served(venue):
+    a = adapter()
+    m = asyncio.run(a.list_markets())[0]
+    calls = len(venue.calls)
+    with pytest.raises(VenueBadRequest) as exc:
+        asyncio.run(a.get_price_history(m, m.outcomes[0], "1m", 1767000000, 1767100000))
+    assert "1h, 6h, 1d, 1w, max" in exc.value.message and len(venue.calls) == calls
 
 
 def test_errno_with_http_200_is_an_error(venue):
@@ -199,13 +201,13 @@ def test_get_market_detail_and_unknown_ids(venue):
         asyncio.run(a.get_market("not-a-number"))
     assert len(venue.calls) == calls  # rejected without asking the venue
     with pytest.raises(MarketNotFound):
-        asyncio.run(a.get_market("777"))  # a categorical parent is not tradable itself
+        asyncio.run(a.get_market(PARENT))  # a categorical parent is not tradable itself
 
 
 def test_child_detail_keeps_its_group_after_cache_expiry(venue):
     a = adapter()
     asyncio.run(a.list_markets())
     a.market_cache.clear()  # metadata expired; the parent link survives
-    child = asyncio.run(a.get_market("9001"))
-    assert child.exchange_group_id == "777"
+    child = asyncio.run(a.get_market(str(C1["marketId"])))
+    assert child.exchange_group_id == PARENT
     assert child.question == "Who will win Super Bowl LXI - Chiefs"

@@ -12,7 +12,7 @@ from typing import Any
 from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
-from ..errors import MarketNotFound
+from ..errors import MarketNotFound, VenueBadRequest
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import OpinionMarketData
@@ -100,7 +100,11 @@ class OpinionAdapter(ExchangeAdapter):
         token = outcome.token_id
         if not token:
             raise MarketNotFound(self.id, f"{market.parsec_id} outcome {outcome.name!r} has no token id")
-        points = await self.md.price_history(token, config.HISTORY_INTERVAL[interval], start, end)
+        venue_interval = config.HISTORY_INTERVAL.get(interval)
+        if venue_interval is None:
+            raise VenueBadRequest(self.id, f"Opinion publishes price history at 1h and 1d only; interval "
+                                           f"{interval!r} is not served (use one of {', '.join(config.HISTORY_INTERVAL)})")
+        points = await self.md.price_history(token, venue_interval, start, end)
         return points_to_candles(points, interval, start, end)
 
 

@@ -27,9 +27,11 @@ STATUS_RESOLVED = 4
 MARKET_TYPE_BINARY = 0
 MARKET_TYPE_CATEGORICAL = 1
 
-# Contract interval -> the `interval` the price-history endpoint accepts (1m|1h|1d|1w|max). Buckets the
-# venue cannot give directly (6h) are built from the next finer series.
-HISTORY_INTERVAL = {"1m": "1m", "1h": "1h", "6h": "1h", "1d": "1h", "1w": "1d", "max": "1d"}
+# Contract interval -> the price-history `interval` we ask for. The SDK lists 1m|1h|1d|1w|max, but
+# the venue is only confirmed to honour 1h and 1d live, so we ask for nothing else: 6h candles are
+# built from the hourly series, 1w and max from the daily one. 1m cannot be built from coarser
+# points, so it is refused with a 400 naming the intervals we can serve.
+HISTORY_INTERVAL = {"1h": "1h", "6h": "1h", "1d": "1d", "1w": "1d", "max": "1d"}
 
 MARKET_URL = "https://app.opinion.trade/detail?topicId={market_id}"
 
