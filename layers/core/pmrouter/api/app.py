@@ -36,6 +36,8 @@ class RequestContext:
         headers = dict(scope.get("headers") or ())
         rid = (headers.get(b"x-request-id") or headers.get(b"x-amzn-trace-id") or uuid.uuid4().hex.encode())
         rid = rid[:MAX_REQUEST_ID]
+        # Routes that audit (key export) name the request: `request.state.request_id`.
+        scope.setdefault("state", {})["request_id"] = rid.decode("latin-1")
         start = time.perf_counter()
         status = 500
 
