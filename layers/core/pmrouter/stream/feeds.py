@@ -104,6 +104,9 @@ class VenueFeed(ABC):
     async def watch_user(self, customer_id: str) -> None:
         """Stream this customer's own fills (venues with a user channel)."""
 
+    async def wait_ready(self, timeout: float) -> None:
+        """Until the feed can vouch for what it watches (or `timeout`)."""
+
     async def close(self) -> None:
         pass
 
@@ -152,6 +155,13 @@ class SocketFeed(VenueFeed):
         self._closing = False
         self.connects = 0
         self.heard = 0.0
+        self._up = asyncio.Event()
+
+    async def wait_ready(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._up.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass  # the first snapshot then says feed_state "disconnected", which is the truth
 
     def ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -193,8 +203,10 @@ class SocketFeed(VenueFeed):
                 self.connects += 1
                 attempt = 0
                 self.state = "healthy"
+                self.heard = time.monotonic()
                 if self.watched:
                     await self.subscribe(list(self.watched.values()))
+                self._up.set()
                 pinger = asyncio.create_task(self.keepalive())
                 async for raw in self.ws:
                     self.heard = time.monotonic()  # any frame, pings included, proves the feed alive
@@ -207,6 +219,7 @@ class SocketFeed(VenueFeed):
                 if pinger:
                     pinger.cancel()
                 self.ws = None
+                self._up.clear()
             if self._closing:
                 return
             # Whatever the venue said while we were away is lost: every watched book must be

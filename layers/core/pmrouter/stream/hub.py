@@ -29,6 +29,7 @@ from .usage import usage
 log = logging.getLogger("pmrouter.stream.hub")
 
 DEFAULT_STALE_MS = 15_000
+FEED_READY_S = 3.0  # how long a first subscriber waits for the venue connection before its snapshot
 _SEP = (",", ":")
 
 
@@ -113,7 +114,9 @@ class Hub:
             self.books[key] = book
             inst = Instrument(ident, market, chosen, market.outcomes.index(chosen))
             self.instruments[key] = inst
-            await self.feed(exchange).watch(inst)
+            feed = self.feed(exchange)
+            await feed.watch(inst)
+            await feed.wait_ready(FEED_READY_S)
         finally:
             del self._opening[key]
             done.set_result(None)
@@ -303,11 +306,10 @@ class Hub:
 
     def check_stale(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
-        limit = self.stale_after_ms / 1000
         for book in list(self.books.values()):
             feed = self.feeds.get(book.ident.exchange)
             heard = max(book.heard, getattr(feed, "heard", 0.0))
-            if now - heard > limit:
+            if now - heard > book.stale_after_ms / 1000:
                 if book.state == "fresh":
                     book.state = "stale"
                     self._publish(book, True)

@@ -113,8 +113,9 @@ class KalshiFeed(SocketFeed):
             ticker = self.pending.get(frame.get("id"))
             if ticker is not None:
                 self.sids[msg["sid"]] = ticker
-                if msg.get("channel") == "orderbook_delta":
+                if msg.get("channel") == "orderbook_delta":  # the book channel settles the command
                     self.by_ticker_sid[ticker] = msg["sid"]
+                    del self.pending[frame["id"]]
             return
         if kind == "error":
             log.info("kalshi ws error: %s", msg)
