@@ -326,3 +326,34 @@ def test_builder_streams_for_its_end_user(stack, sdk):
             assert err["code"] == 1002 and "builder" in err["message"]
 
     _run(go())
+
+
+def test_ws_usage_reports_live_subscriptions(stack, sdk):
+    from parsec_api import ParsecAPI
+
+    key = _key_of_tier("pro")
+    client = ParsecAPI(base_url=stack.url, api_key=key, _strict_response_validation=True, max_retries=0)
+    markets = [m.parsec_id for m in sdk.markets.list(exchanges=["polymarket"], limit=2).markets]
+
+    async def go():
+        async with _raw(stack) as ws:
+            await ws.send(json.dumps({"type": "auth", "api_key": key}))
+            me = (await _recv(ws, "auth_ok"))["customer_id"]
+            await ws.send(json.dumps({"type": "subscribe", "markets": [{"parsec_id": p} for p in markets]}))
+            for _ in markets:
+                await _recv(ws, "orderbook")
+            live = await asyncio.to_thread(client.websocket.usage)
+            assert live.customer.customer_id == me
+            assert live.customer.active_connections == 1 and live.customer.active_subscriptions == 2
+            assert live.totals.subscribe_requests_total == 1
+            assert {t.parsec_id for t in live.top_markets} == set(markets)
+            assert (await asyncio.to_thread(client.account.usage)).usage.ws_active_subscriptions == 2
+        for _ in range(50):  # the server notices the close
+            after = await asyncio.to_thread(client.websocket.usage)
+            if after.customer.active_connections == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert after.customer.active_subscriptions == 0 and after.customer.connections_closed_total == 1
+        assert after.customer.messages_sent_total >= 3 and after.customer.bytes_sent_total > 0
+
+    _run(go())

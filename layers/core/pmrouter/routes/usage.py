@@ -1,7 +1,6 @@
 """/usage and /ws/usage: the caller's tier, limits and consumption."""
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from ..api.auth import CurrentPrincipal
 from ..api.errors import Forbidden, ValidationFailed
 from ..api.selectors import clamp_limit
 from ..contract.common import WireModel
+from ..stream.usage import usage as stream_usage
 from ..usage import limits
 
 router = APIRouter(tags=["usage"])
@@ -77,25 +77,31 @@ class WsUsageResponse(WireModel):
 def usage(principal: CurrentPrincipal) -> UsageResponse:
     tier = limits.tier_of(principal.tier)
     start, end = limits.month_bounds()
+    ws = stream_usage.customer(principal.customer_id)
     return UsageResponse(
         tier=tier.name, billing_period_start=start, billing_period_end=end,
         limits=UsageLimits(monthly_requests=tier.monthly, rest_qps=tier.qps, rest_qps_burst=tier.burst,
                            ws_max_subscriptions=tier.ws_subscriptions, ws_max_depth=tier.ws_depth,
                            history_max_age_days=tier.history_days),
-        usage=UsageCounts(monthly_requests=limits.monthly_used(principal.customer_id), ws_active_connections=0,
-                          ws_active_subscriptions=0))
+        usage=UsageCounts(monthly_requests=limits.monthly_used(principal.customer_id),
+                          ws_active_connections=ws["active_connections"],
+                          ws_active_subscriptions=ws["active_subscriptions"]))
 
 
 @router.get("/ws/usage", response_model=WsUsageResponse, response_model_exclude_none=True)
 def ws_usage(principal: CurrentPrincipal, scope: Annotated[str, Query()] = "self",
              limit: Annotated[int | None, Query()] = None) -> WsUsageResponse:
-    """pmrouter serves no WebSocket yet, so every counter is zero; the shape is the contract's."""
+    """This process's `/ws` counters for the caller (the contract calls them in-memory aggregates)."""
     if scope not in ("self", "global"):
         raise ValidationFailed([f"scope must be self or global, got {scope!r}"])
     if scope == "global":
         raise Forbidden("scope=global is for operators")
-    clamp_limit(limit, default=20, maximum=100)
-    zero = {f: 0 for f in WS_FIELDS}
-    me = CustomerUsage(customer_id=principal.customer_id, **zero)
-    return WsUsageResponse(scope="self", updated_at_ms=int(time.time() * 1000), totals=WsTotals(**zero),
-                           customers=[me], top_markets=[], customer=me)
+    top = clamp_limit(limit, default=20, maximum=100)
+    counts = stream_usage.customer(principal.customer_id)
+    me = CustomerUsage(customer_id=principal.customer_id, **counts)
+    # scope=self: the caller's own counters and its own most-subscribed markets (never another
+    # customer's interest).
+    return WsUsageResponse(scope="self", updated_at_ms=stream_usage.updated_at_ms, totals=WsTotals(**counts),
+                           customers=[me], top_markets=[TopMarket(parsec_id=p, subscriptions_total=n)
+                                                        for p, n in stream_usage.top_markets(top, principal.customer_id)],
+                           customer=me)

@@ -139,7 +139,7 @@ class Hub:
         sub = Subscription(session, book, depth)
         book.view(depth).subs.add(sub)
         self.by_customer.setdefault(session.customer_id, set()).add(sub)
-        usage.market(book.ident.parsec_id, 1)
+        usage.market(session.customer_id, book.ident.parsec_id, 1)
         self.send_snapshot(sub)
         return sub
 
@@ -153,7 +153,7 @@ class Hub:
             mine.discard(sub)
             if not mine:
                 del self.by_customer[sub.session.customer_id]
-        usage.market(sub.book.ident.parsec_id, -1)
+        usage.market(sub.session.customer_id, sub.book.ident.parsec_id, -1)
         await self._close_book(sub.book)
 
     def subscriptions_of(self, customer_id: str) -> int:

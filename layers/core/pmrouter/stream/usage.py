@@ -17,7 +17,7 @@ class Usage:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_customer: dict[str, Counter] = defaultdict(Counter)
-        self._markets: Counter = Counter()
+        self._markets: dict[str, Counter] = defaultdict(Counter)
         self.updated_at_ms = int(time.time() * 1000)
 
     def add(self, customer_id: str, field: str, n: int = 1) -> None:
@@ -25,11 +25,12 @@ class Usage:
             self._by_customer[customer_id][field] += n
             self.updated_at_ms = int(time.time() * 1000)
 
-    def market(self, parsec_id: str, n: int) -> None:
+    def market(self, customer_id: str, parsec_id: str, n: int) -> None:
         with self._lock:
-            self._markets[parsec_id] += n
-            if self._markets[parsec_id] <= 0:
-                del self._markets[parsec_id]
+            mine = self._markets[customer_id]
+            mine[parsec_id] += n
+            if mine[parsec_id] <= 0:
+                del mine[parsec_id]
 
     def customer(self, customer_id: str) -> dict[str, int]:
         with self._lock:
@@ -43,9 +44,14 @@ class Usage:
                 out.update(c)
             return {f: int(out[f]) for f in FIELDS}
 
-    def top_markets(self, limit: int) -> list[tuple[str, int]]:
+    def top_markets(self, limit: int, customer_id: str | None = None) -> list[tuple[str, int]]:
         with self._lock:
-            return self._markets.most_common(limit)
+            if customer_id is not None:
+                return self._markets.get(customer_id, Counter()).most_common(limit)
+            out: Counter = Counter()
+            for c in self._markets.values():
+                out.update(c)
+            return out.most_common(limit)
 
     def reset(self) -> None:
         with self._lock:
