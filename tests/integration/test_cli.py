@@ -25,7 +25,7 @@ def test_account_and_keys(stack, capsys):
         listed = run(capsys, "key", "list", "--customer", made["customer_id"])
         assert {k["key_id"] for k in listed} == {made["key_id"], second["key_id"]}
         assert all(k["status"] == "active" for k in listed)
-        run(capsys, "key", "revoke", "--key-id", second["key_id"])
+        run(capsys, "key", "revoke", "--api-key", second["api_key"])
         apikeys.clear_cache()  # the function's 30 s cache; a deployed stack waits it out
         assert c.get("/exchanges", headers={"X-API-Key": second["api_key"]}).status_code == 401
         assert c.get("/exchanges", headers={"X-API-Key": made["api_key"]}).status_code == 200

@@ -6,7 +6,8 @@ credentials plus the stack's PMROUTER_*_TABLE and PMROUTER_PLATFORM_SECRET_ID va
     pmrouter account create --type builder --tier pro [--name acme] [--qps-pool 1000]
     pmrouter key issue  --customer <customer_id>
     pmrouter key list   --customer <customer_id>
-    pmrouter key revoke --key-id <pk_live_xxxxxx prefix>
+    pmrouter key revoke --key-hash <hash shown by key list> | --api-key <the full key>
+    pmrouter wallet recover --customer <customer_id> --reason "<why>"   (prints the keys; audited)
     pmrouter mcp        (MCP server on stdio: PMROUTER_API_URL, PMROUTER_API_KEY; docs/mcp.md)
 """
 from __future__ import annotations
@@ -71,24 +72,43 @@ def _keys_for(customer: str) -> list[dict]:
 
 
 def _key_list(args) -> list[dict]:
-    return [{"key_id": i.get("key_id"), "status": i.get("status"), "created_at": i.get("created_at")}
-            for i in _keys_for(args.customer)]
+    return [{"key_id": i.get("key_id"), "key_hash": i.get("key_hash"), "status": i.get("status"),
+             "created_at": i.get("created_at")} for i in _keys_for(args.customer)]
 
 
 def _key_revoke(args) -> dict:
-    from boto3.dynamodb.conditions import Attr
-
-    from .auth.apikeys import revoke_key
+    """Exactly one key, by its hash or the full key. A key id is only the key's first characters,
+    which two keys may share, so it never selects what to revoke."""
+    from .auth.apikeys import hash_key, revoke_key
     from .settings import get_settings
     from .store import dynamo
 
-    table = dynamo.table(get_settings().api_keys_table)
-    items = table.scan(FilterExpression=Attr("key_id").eq(args.key_id))["Items"]
-    if not items:
-        sys.exit(f"no key {args.key_id}")
-    for item in items:
-        revoke_key(item["key_hash"])
-    return {"revoked": args.key_id, "note": "running functions may accept it for up to 30 s (key cache)"}
+    if args.key_id:
+        sys.exit(f"{args.key_id!r} is a key id (a prefix two keys may share): revoke by --key-hash "
+                 "(shown by `key list`) or --api-key")
+    digest = args.key_hash or hash_key(args.api_key)
+    item = dynamo.table(get_settings().api_keys_table).get_item(Key={"key_hash": digest}).get("Item")
+    if item is None:
+        sys.exit("no such key")
+    revoke_key(digest)
+    return {"revoked": item.get("key_id"), "key_hash": digest, "customer_id": item.get("customer_id"),
+            "note": "running functions may accept it for up to 30 s (key cache)"}
+
+
+def _wallet_recover(args) -> dict:
+    """The managed wallet keys pmrouter keeps for a customer (active, deactivated or replaced), so the
+    operator can move their funds. Audited; the keys are printed here and nowhere else."""
+    import getpass
+
+    from .wallets.keys import recover
+
+    wallets = recover(args.customer, reason=args.reason, operator=os.environ.get("USER") or getpass.getuser())
+    if not wallets:
+        sys.exit(f"no wallet keys kept for {args.customer}")
+    return {"customer_id": args.customer,
+            "wallets": [{"address": w.address, "status": w.status, "mode": w.mode, "record": w.record,
+                         "private_key": w.private_key} for w in wallets],
+            "note": "move the funds, then keep these keys offline; this recovery is audited"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,8 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     issue.add_argument("--customer", required=True)
     lst = keys.add_parser("list")
     lst.add_argument("--customer", required=True)
-    revoke = keys.add_parser("revoke")
-    revoke.add_argument("--key-id", required=True, help="the pk_live_xxxxxx prefix shown by `key list`")
+    revoke = keys.add_parser("revoke").add_mutually_exclusive_group(required=True)
+    revoke.add_argument("--key-hash", help="the key's hash, as `key list` shows it")
+    revoke.add_argument("--api-key", help="the full API key")
+    revoke.add_argument("--key-id", help=argparse.SUPPRESS)  # refused with a message: only a prefix
+    wallet = sub.add_parser("wallet").add_subparsers(dest="cmd", required=True)
+    rec = wallet.add_parser("recover", help="print a customer's kept wallet keys to move their funds (audited)")
+    rec.add_argument("--customer", required=True)
+    rec.add_argument("--reason", required=True, help="why (a ticket id): written to the audit record")
     sub.add_parser("mcp", help="MCP server on stdio for AI agents (PMROUTER_API_URL, PMROUTER_API_KEY)")
     args = ap.parse_args(argv)
     if args.group == "mcp":  # stdout is the MCP wire: nothing else may print there
@@ -117,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.local:
         _load_local(LOCAL_ENV)
     handlers = {("account", "create"): _account_create, ("key", "issue"): _key_issue, ("key", "list"): _key_list,
-                ("key", "revoke"): _key_revoke}
+                ("key", "revoke"): _key_revoke, ("wallet", "recover"): _wallet_recover}
     print(json.dumps(handlers[(args.group, args.cmd)](args), indent=2, default=str))
     return 0
 

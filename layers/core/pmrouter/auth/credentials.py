@@ -80,6 +80,12 @@ def _table():
 
 
 def store(customer_id: str, exchange: str, creds: Credentials, *, mode: str, address: str | None = None) -> None:
+    """Write the customer's credentials for this exchange. A managed wallet's key already there is
+    never overwritten: it is kept first as a retired record (pmrouter may hold its only copy)."""
+    existing = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange},
+                                 ConsistentRead=True).get("Item")
+    if existing and existing.get("mode") == "managed" and "ct" in existing:
+        _retire(existing)
     sealed = vault.seal(creds.as_dict(), _context(customer_id, exchange))
     item: dict[str, Any] = {
         "customer_id": customer_id,
@@ -153,14 +159,83 @@ def linked_exchanges(customer_id: str) -> list[str]:
     from boto3.dynamodb.conditions import Key
 
     items = _table().query(KeyConditionExpression=Key("customer_id").eq(customer_id)).get("Items", [])
-    return sorted(i["exchange"] for i in items if i.get("status") == "active")
+    return sorted(i["exchange"] for i in items if i.get("status") == "active" and "#" not in i["exchange"])
 
 
 def deactivate(customer_id: str, exchange: str) -> None:
+    """Switch the credentials off for good: nothing loads them any more. The sealed blob stays (a
+    managed wallet's key may control funds; the operator recovers it with `pmrouter wallet recover`)."""
     _table().update_item(Key={"customer_id": customer_id, "exchange": exchange},
-                         UpdateExpression="SET #s = :d REMOVE ct, edk, nonce",
-                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":d": "deactivated"})
+                         UpdateExpression="SET #s = :d, deactivated_at = :t",
+                         ExpressionAttributeNames={"#s": "status"},
+                         ExpressionAttributeValues={":d": "deactivated", ":t": datetime.now(timezone.utc).isoformat()})
     _cache.drop(customer_id, exchange)
+
+
+RETIRED = "#retired#"
+
+
+def _retire(item: dict[str, Any]) -> None:
+    """Keep a replaced record's secrets under `<exchange>#retired#<time>`, sealed again with that name
+    as the KMS context (each record opens only under its own key)."""
+    customer_id, exchange = item["customer_id"], item["exchange"]
+    secret = vault.open_sealed(vault.Sealed.from_item(item), _context(customer_id, exchange))
+    name = f"{exchange}{RETIRED}{datetime.now(timezone.utc).isoformat()}"
+    kept = {k: v for k, v in item.items() if k in ("mode", "address", "updated_at", "exported_at")}
+    _table().put_item(Item={**kept, "customer_id": customer_id, "exchange": name, "status": "retired",
+                            "retired_at": datetime.now(timezone.utc).isoformat(),
+                            **vault.seal(secret, _context(customer_id, name)).to_item()},
+                      ConditionExpression="attribute_not_exists(customer_id)")
+
+
+def mark_exported(customer_id: str, exchange: str) -> None:
+    """The owner has a copy of this record's key (the wallet can be replaced without loss)."""
+    _table().update_item(Key={"customer_id": customer_id, "exchange": exchange},
+                         UpdateExpression="SET exported_at = :t", ConditionExpression="attribute_exists(ct)",
+                         ExpressionAttributeValues={":t": datetime.now(timezone.utc).isoformat()})
+
+
+def exported(customer_id: str, exchange: str) -> bool:
+    item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange}, ConsistentRead=True,
+                             ProjectionExpression="exported_at").get("Item")
+    return bool(item and item.get("exported_at"))
+
+
+@dataclass(frozen=True)
+class SealedWallet:
+    record: str  # the record's sort key: the exchange, or <exchange>#retired#<time>
+    status: str  # active | deactivated | retired
+    mode: str
+    address: str | None
+    private_key: str
+
+
+def wallet_keys(customer_id: str, exchange: str = "polymarket") -> list[SealedWallet]:
+    """Every wallet key kept for the customer on this exchange, active, deactivated or retired (for
+    the operator's recovery; the caller audits)."""
+    from boto3.dynamodb.conditions import Key
+
+    items = _table().query(KeyConditionExpression=Key("customer_id").eq(customer_id) & Key("exchange").begins_with(
+        exchange), ConsistentRead=True).get("Items", [])
+    out = []
+    for item in items:
+        name = item["exchange"]
+        if "ct" not in item or (name != exchange and not name.startswith(exchange + RETIRED)):
+            continue
+        secret = vault.open_sealed(vault.Sealed.from_item(item), _context(customer_id, name))
+        if secret.get("private_key"):
+            out.append(SealedWallet(name, str(item.get("status", "")), str(item.get("mode", "")), item.get("address"),
+                                    secret["private_key"]))
+    return out
+
+
+def audit_record(customer_id: str, event: str, fields: dict[str, Any]) -> None:
+    """A durable audit row next to the customer's credentials (never a secret in `fields`)."""
+    import uuid
+
+    at = datetime.now(timezone.utc).isoformat()
+    _table().put_item(Item={"customer_id": customer_id, "exchange": f"audit#{at}#{uuid.uuid4().hex[:8]}",
+                            "event": event, "at": at, **fields})
 
 
 def clear_cache() -> None:

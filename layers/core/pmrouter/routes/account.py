@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
-from ..api.auth import ActingCustomer
+from ..api.auth import ActingCustomer, CurrentPrincipal
 from ..api.errors import ApiError, NotSupported, ValidationFailed
 from ..api.selectors import adapter_for
 from ..auth import credentials as credstore
@@ -50,6 +50,9 @@ async def onboard_self(customer_id: str, req: OnboardRequest) -> OnboardResponse
     if not adapter.capabilities.create_order:
         raise NotSupported(f"{adapter.name} is market-data only in pmrouter; nothing to onboard")
     creds = _self_credentials(adapter.id, req)
+    from ..wallets.keys import refuse_replacing_managed
+
+    await refuse_replacing_managed(customer_id, adapter.id)  # 409: a funded managed wallet's key stays
     try:
         session = adapter.open_session(creds)
         complete = await session.complete_credentials()
@@ -130,9 +133,13 @@ async def get_wallet(customer_id: ActingCustomer) -> WalletResponse:
 
 
 @router.post("/wallet/export-key", response_model=ExportKeyResponse)
-def export_key(customer_id: ActingCustomer, body: Annotated[ExportKeyRequest | None, Body()] = None) -> ExportKeyResponse:
+def export_key(customer_id: ActingCustomer, principal: CurrentPrincipal, request: Request,
+               body: Annotated[ExportKeyRequest | None, Body()] = None) -> ExportKeyResponse:
     """The managed wallet's private key, to its owner only (impersonating builders included: the key
-    belongs to the end user they act for). Rate limited and audited."""
-    from ..wallets.managed import export_key as export
+    belongs to the end user they act for). Rate limited per user and per builder, and audited with the
+    calling key, the builder and the request id."""
+    from ..wallets.keys import export_key as export
 
-    return ExportKeyResponse(private_key=export(customer_id, (body or ExportKeyRequest()).wallet_type))
+    return ExportKeyResponse(private_key=export(customer_id, (body or ExportKeyRequest()).wallet_type,
+                                                principal=principal,
+                                                request_id=getattr(request.state, "request_id", None)))

@@ -1,28 +1,18 @@
 """Managed Polymarket wallets. The private key is generated here and exists at rest only inside the
 customer's sealed credentials record (KMS data key per record, AES-GCM, bound to the customer);
-orders are signed server-side with it. Export returns it to its owner alone, is rate limited, and
-leaves an audit line without the key."""
+orders are signed server-side with it. Export, replacement and recovery of the key: `wallets/keys.py`."""
 from __future__ import annotations
 
-import logging
-import time
-from datetime import datetime, timezone
-
-from botocore.exceptions import ClientError
 from eth_account import Account
 
-from ..api.errors import ApiError, NotFound, NotSupported, ValidationFailed
+from ..api.errors import NotSupported, ValidationFailed
 from ..auth import credentials as credstore
 from ..contract.builder import TokenBalance, WalletInfo
 from ..contract.trading import OnboardRequest, OnboardResponse
 from ..exchanges import errors as venue
 from ..exchanges.base import Credentials
 from ..exchanges.registry import get_adapter
-from ..settings import get_settings
-from ..store import dynamo
 
-audit = logging.getLogger("pmrouter.audit")
-EXPORTS_PER_HOUR = 3
 POLYGON = 137
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 
@@ -80,42 +70,3 @@ async def wallet_info(customer_id: str) -> tuple[list[WalletInfo], list[dict]]:
     created = credstore.updated_at(customer_id, "polymarket")
     return [WalletInfo(eoa_address=stored.address, privy_wallet_id="", wallet_type="eoa", chain_id=POLYGON,
                        created_at=created, balances=balances)], linked
-
-
-def _take_export_slot(customer_id: str) -> None:
-    """At most EXPORTS_PER_HOUR exports per customer per clock hour, counted in DynamoDB with
-    conditional updates (so the limit holds across function instances)."""
-    table = dynamo.table(get_settings().accounts_table)
-    hour = int(time.time()) // 3600
-    key = {"customer_id": customer_id}
-    attempts = (
-        ("SET export_count = export_count + :one", "export_hour = :h AND export_count < :max"),
-        ("SET export_hour = :h, export_count = :one", "attribute_not_exists(export_hour) OR export_hour <> :h"),
-    )
-    for update, condition in attempts:
-        values = {":h": hour, ":one": 1}
-        if ":max" in condition:
-            values[":max"] = EXPORTS_PER_HOUR
-        try:
-            table.update_item(Key=key, UpdateExpression=update, ConditionExpression=condition,
-                              ExpressionAttributeValues=values)
-            return
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-    retry = 3600 - int(time.time()) % 3600
-    raise ApiError(f"key export is limited to {EXPORTS_PER_HOUR} per hour", status=429, code="rate_limit_exceeded",
-                   retryable=True, headers={"Retry-After": str(retry)})
-
-
-def export_key(customer_id: str, wallet_type: str) -> str:
-    if wallet_type != "eoa":
-        raise ValidationFailed(["wallet_type must be eoa (Safe wallets are not available)"])
-    stored = credstore.load(customer_id, "polymarket")
-    if stored is None or stored.mode != "managed" or not stored.credentials.private_key:
-        raise NotFound("no managed wallet: onboard with mode=managed first")
-    _take_export_slot(customer_id)
-    audit.warning("wallet.export_key", extra={"event": "wallet.export_key", "customer_id": customer_id,
-                                              "address": stored.address,
-                                              "at": datetime.now(timezone.utc).isoformat()})
-    return stored.credentials.private_key
