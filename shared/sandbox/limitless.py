@@ -4,7 +4,7 @@
 `GET /markets/{slug}/orderbook` (YES book; bids descending, asks ascending; sizes and `minSize` in
 1e6 share units), `GET /markets/{slug}/historical-price` (a look-back window `interval`; points
 `{timestamp: epoch-ms string, price: 0..1}` newest first), `GET /markets/{slug}/events` (the trade
-tape, `{data, totalPages}`). Prices are 0..1 probabilities; `metadata.fee` is a flag;
+tape, `{events, limit, page, totalPages, totalRows}`). Prices are 0..1 probabilities; `metadata.fee` is a flag;
 `settings.minSize` is shares x 1e6 as a string. Errors are NestJS-style `{message, error, statusCode}`.
 The shapes are pinned against tests/fixtures/venues/limitless by tests/integration/test_sandbox_shapes.py.
 """
@@ -121,8 +121,8 @@ class LimitlessWorld:
             "asks": [{"price": p, "size": int(round(s * SCALE)), "side": "SELL"} for p, s in asks],
             "tokenId": row["tokens"]["yes"],
             "adjustedMidpoint": round((bids[0][0] + asks[0][0]) / 2, 4) if bids and asks else None,
-            "maxSpread": 0.05,
-            "minSize": int(lst.min_size * SCALE),
+            "maxSpread": "0.05",
+            "minSize": str(int(lst.min_size * SCALE)),
             "lastTradePrice": bids[0][0] if bids else None,
         }
 
@@ -150,11 +150,8 @@ class LimitlessWorld:
                         .replace("+00:00", "Z"),
                         "txHash": hex32(tr.trade_id, "lim-tx"), "side": 0 if buy else 1, "price": tr.price,
                         "matchedSize": str(contracts), "tokenId": token,
-                        "takerAmount": str(contracts if buy else usd), "makerAmount": str(usd if buy else contracts),
-                        "title": row["title"],
-                        "profile": {"id": small_int(tr.trade_id, "lim-prof"), "account": "0x" + hex32(tr.trade_id, "lim-acct")[-40:],
-                                    "username": None, "displayName": None, "bio": None, "client": "eoa", "pfpUrl": None,
-                                    "smartWallet": None, "isCreator": False, "isAdmin": False, "socialUrl": None}})
+                        "takerAmount": str(usd), "makerAmount": str(usd),  # both the USDC value, as live
+                        "title": ""})
         return out
 
 
@@ -213,7 +210,8 @@ def create_app(universe: Universe) -> FastAPI:
             group = next(r for r in world.rows if r["slug"] == slug)
             rows = sorted((e for child in group["markets"] for e in world.events(child["slug"])),
                           key=lambda e: e["createdAt"], reverse=True)
-        return {"data": rows[(page - 1) * limit:page * limit], "totalPages": max(1, -(-len(rows) // limit))}
+        return {"events": rows[(page - 1) * limit:page * limit], "limit": limit, "page": page,
+                "totalPages": max(1, -(-len(rows) // limit)), "totalRows": len(rows)}
 
     from .limitless_trading import install
 

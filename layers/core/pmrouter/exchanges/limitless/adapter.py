@@ -49,7 +49,7 @@ class LimitlessAdapter(ExchangeAdapter):
 
     async def fetch_market(self, slug: str) -> VenueMarket:
         raw = await self.md.market(slug)
-        if str(raw.get("marketType") or "").lower() == "group":
+        if schemas.is_group(raw):
             children = ", ".join(str(c.get("slug")) for c in raw.get("markets") or [])
             raise MarketNotFound(self.id, f"{slug} is a group market; use one of its markets ({children})")
         if not schemas.is_clob(raw):
@@ -84,7 +84,7 @@ class LimitlessAdapter(ExchangeAdapter):
         trades: list[PublicTrade] = []
         for _ in range(config.MAX_EVENT_PAGES):
             body = await self.md.events(slug, page, config.EVENTS_PAGE_LIMIT)
-            rows = (body.get("data") if isinstance(body, dict) else body) or []
+            rows = schemas.event_rows(body)
             for pos in range(skip, len(rows)):
                 event = rows[pos]
                 trade = schemas.parse_trade_event(event, market, idx) if isinstance(event, dict) else None

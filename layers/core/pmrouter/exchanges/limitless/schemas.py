@@ -98,9 +98,27 @@ def parse_market(raw: dict[str, Any], group: dict[str, Any] | None = None) -> Ve
     )
 
 
+def is_group(raw: dict[str, Any]) -> bool:
+    """A group row carries its binary markets in `markets`. Its children say `marketType: group`
+    too (live bodies), but they carry tokens and no `markets`: they are tradable markets."""
+    if raw.get("markets"):
+        return True
+    return str(raw.get("marketType") or "").lower() == "group" and not raw.get("tokens")
+
+
+def event_rows(body: Any) -> list[Any]:
+    """`/markets/{slug}/events` rows: live bodies list them under `events` (2026); the 2025 web app
+    read `data`."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        return list(body.get("events") or body.get("data") or [])
+    return []
+
+
 def parse_listing(raw: dict[str, Any]) -> list[VenueMarket]:
-    """A listing row is a single market or a group (`marketType: group`) of binary markets."""
-    if str(raw.get("marketType") or "").lower() == "group" or raw.get("markets"):
+    """A listing row is a single market or a group of binary markets."""
+    if is_group(raw):
         return [parse_market(child, group=raw) for child in raw.get("markets") or [] if is_clob(child)]
     return [parse_market(raw)] if is_clob(raw) else []
 
