@@ -32,6 +32,8 @@ _SOURCE_RE = re.compile(
     r"(?:according to|as (?:listed|reported|published|shown) (?:on|by|in)|published (?:on|by)|resolution source"
     r"(?: for this market)?(?: will be| is)|settle[sd]? (?:on|using))\s+(?:the\s+)?(?:official\s+)?"
     r"(?:(?:information|data|website|statement)s?\s+(?:from|of)\s+(?:the\s+)?)?([A-Z][\w&-]*)")
+_SOURCE_HINTS = ("according to", "as listed", "as reported", "as published", "as shown", "published", "resolution source",
+                 "settle")
 _GENERIC = frozenset({"Yes", "No", "If", "The", "This", "Kalshi", "Polymarket", "Exchange", "Otherwise"})
 
 
@@ -51,7 +53,9 @@ def rules_facts(text: str) -> RulesFacts:
     if not text:
         return RulesFacts(None, None, None)
     amount = None
-    m = _AMOUNT_RE.search(text)
+    low = text.lower()
+    # cheap substring checks first: most rules texts name no amount or source, and the regexes cost more
+    m = _AMOUNT_RE.search(text) if any(c in low for c in ("$", "%", "bps", "basis", "illion", "thousand")) else None
     if m:
         if m.group(1):
             digits, frac, suf = m.group(2), m.group(3), (m.group(4) or "").lower()
@@ -59,14 +63,17 @@ def rules_facts(text: str) -> RulesFacts:
             digits, frac, suf = m.group(5), m.group(6), (m.group(7) or "").lower()
         value = float(digits.replace(",", "") + (frac or "")) * _MULT.get(suf, 1.0)
         amount = _canon(value)
-    incl = bool(_INCLUSIVE_RE.search(text))
-    strict = bool(_STRICT_RE.search(_INCLUSIVE_RE.sub(" ", text)))
-    strictness = "inclusive" if incl and not strict else "strict" if strict and not incl else None
+    strictness = None
+    if amount is not None:  # strictness only matters for a threshold
+        incl = bool(_INCLUSIVE_RE.search(text))
+        strict = bool(_STRICT_RE.search(_INCLUSIVE_RE.sub(" ", text)))
+        strictness = "inclusive" if incl and not strict else "strict" if strict and not incl else None
     source = None
-    for sm in _SOURCE_RE.finditer(text):
-        if sm.group(1) not in _GENERIC:
-            source = sm.group(1).lower()
-            break
+    if any(k in low for k in _SOURCE_HINTS):
+        for sm in _SOURCE_RE.finditer(text):
+            if sm.group(1) not in _GENERIC:
+                source = sm.group(1).lower()
+                break
     return RulesFacts(amount, strictness, source)
 
 

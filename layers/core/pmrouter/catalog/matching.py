@@ -42,6 +42,8 @@ MIN_TEXT_SCORE = 0.35  # below this, dates and numbers cannot rescue a pair
 MAX_BLOCK_DF = 250  # (token, day) keys more common than this are too generic to propose candidates
 BLOCK_TOKENS = 4  # most selective keys per market used to propose candidates
 MAX_CANDIDATES = 24  # fully scored candidates per market
+MAX_UNDATED_DF = 50  # the undated bucket mixes every date: only its rarest keys are selective
+RULES_CHARS = 400  # how much of a market's rules text is read for thresholds, strictness and source
 
 
 def confidence_tier(confidence: float) -> str | None:
@@ -362,7 +364,8 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
                 extra_words = series_cache[series] = _series_words(series, vocab)
             seq = seq + extra_words
         toks = frozenset(seq)
-        rules_text = m.rules or m.description or ""
+        # the operative sentence comes first in both venues' rules; the rest is boilerplate (and costs time)
+        rules_text = (m.rules or m.description or "")[:RULES_CHARS]
         end_day, latest_day = _decided(m)
         feats.append(_Feat(i, m.exchange, m.parsec_group_id, toks, a.numbers, a.dates, a.direction,
                            a.entities & toks, end_day, latest_day, _outcome_signature(m), a.years,
@@ -419,11 +422,12 @@ def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set
     for f in feats:
         if f.group:
             members[f.group].append(f)
+    big_enough = {g for g, ms in members.items() if len(ms) >= 3}
     seen: set[tuple[str, str]] = set()
     out: set[tuple[str, str]] = set()
     for i, j in pairs:
         gi, gj = feats[i].group, feats[j].group
-        if not gi or not gj or (gi, gj) in seen:
+        if gi not in big_enough or gj not in big_enough or (gi, gj) in seen:
             continue
         seen.add((gi, gj))
         seen.add((gj, gi))
@@ -542,33 +546,33 @@ class MatchResult:
     pairs_scored: int = 0
 
 
-def _block_key(day: int | None) -> int | None:
-    return day // 7 if day is not None else None
-
-
 def match_markets(markets: Sequence[VenueMarket]) -> MatchResult:
     """Cross-exchange matches for every market (and every event group) of a catalog."""
     markets = list(markets)
     feats, df = _build_features(markets)
-    # Blocking keys: (token, week the question is decided). Dated markets probe their week ±1 and the
-    # undated bucket; an undated market (or one with only a latest-expiration bound) is found by its dated
-    # partners' probes of the undated bucket (and finds other undated ones).
+    # Blocking keys: (token, day the question is decided). Dated markets probe their day ±1 and the
+    # undated bucket; undated markets are found by their dated partners' probes of the undated bucket. A
+    # market known only by its latest possible expiration (a long-dated Kalshi future without an expected
+    # expiration) is posted under that day and as undated, so a partner decided years earlier still meets it.
     postings: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     for f in feats:
-        wk = _block_key(f.end_day)
+        keys = (f.end_day,) if f.end_day is not None else (f.latest_day, None) if f.latest_day is not None else (None,)
         for t in f.tokens:
-            postings[(t, wk)].append(f.idx)
+            for k in keys:
+                postings[(t, k)].append(f.idx)
 
     candidates: set[tuple[int, int]] = set()
     exch = [f.exchange for f in feats]
     for f in feats:
-        wk = _block_key(f.end_day)
-        weeks = (wk - 1, wk, wk + 1, None) if wk is not None else (None,)
+        day = f.end_day if f.end_day is not None else f.latest_day
+        days = (day - 1, day, day + 1, None) if day is not None else (None,)
         probes: list[tuple[int, float, list[list[int]]]] = []
         for t in f.tokens:
-            lists = [pl for w in weeks if (pl := postings.get((t, w)))]
+            # each (token, day) list is judged on its own: a crowded undated bucket must not hide the day's list
+            lists = [pl for d in days
+                     if (pl := postings.get((t, d))) and len(pl) <= (MAX_BLOCK_DF if d is not None else MAX_UNDATED_DF)]
             size = sum(len(pl) for pl in lists)
-            if 1 < size <= MAX_BLOCK_DF:
+            if size > 1:
                 probes.append((size, f.weight[t], lists))
         if not probes:
             continue
