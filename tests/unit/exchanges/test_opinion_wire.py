@@ -64,6 +64,8 @@ class Venue:
             page, limit = int(q["page"]), int(q["limit"])
             chunk = ROWS[(page - 1) * limit: page * limit]
             return httpx.Response(200, json=envelope({"total": len(ROWS), "list": chunk}))
+        if path == "/openapi/market/8453":
+            return httpx.Response(200, json=load("opinion", "market"))
         if path == "/openapi/market/1005":
             return httpx.Response(200, json=envelope({"data": ROWS[5]}))
         if path == f"/openapi/market/{C1['marketId']}":
@@ -75,11 +77,13 @@ class Venue:
         if path == "/openapi/token/orderbook":
             if q["token_id"] != NO_A:
                 return httpx.Response(200, json=envelope(None, 10404, "token not found"))
-            return httpx.Response(200, json=load("opinion", "orderbook"))
+            body = load("opinion", "orderbook")
+            body["result"]["tokenId"] = q["token_id"]  # the live body is another token's; the venue echoes the one asked
+            return httpx.Response(200, json=body)
         if path == "/openapi/token/price-history":
             if q.get("interval") not in ("1h", "1d"):  # what the venue is confirmed to honour
                 return httpx.Response(200, json=envelope(None, 10400, "invalid interval"))
-            return httpx.Response(200, json=load("opinion", "price_history"))
+            return httpx.Response(200, json=load("opinion", "price_history_1d" if q["interval"] == "1d" else "price_history"))
         if path == "/openapi/token/boom":
             return httpx.Response(200, json=envelope(None, 10500, "system busy, parameter error"))
         return httpx.Response(404, json={"errno": 404, "errmsg": "no route"})
@@ -147,9 +151,9 @@ def test_orderbook_uses_requested_outcome_token_and_is_best_first(venue):
     sent = parse_qs(urlparse(str(venue.calls[-1].url)).query)
     assert sent["token_id"] == [NO_A]
     assert book.token_id == NO_A
-    assert book.bids == [(0.455, 120.5), (0.452, 10.0), (0.449, 33.0)]  # zero-size level dropped
-    assert book.asks == [(0.46, 80.0), (0.47, 5.25), (0.5, 1.0)]
-    assert book.timestamp is not None and book.timestamp.microsecond == 123000
+    assert [(p, round(s, 6)) for p, s in book.bids] == [(0.66, 133.984848), (0.65, 35.38), (0.64, 30.2)]
+    assert [(p, round(s, 6)) for p, s in book.asks] == [(0.709, 341.202749), (0.71, 65.0), (0.72, 2623.913431)]
+    assert book.timestamp is not None and int(book.timestamp.timestamp() * 1000) == 1790871265570
     assert book.bids[0][0] < book.asks[0][0]
 
 
@@ -211,3 +215,22 @@ def test_child_detail_keeps_its_group_after_cache_expiry(venue):
     child = asyncio.run(a.get_market(str(C1["marketId"])))
     assert child.exchange_group_id == PARENT
     assert child.question == "Who will win Super Bowl LXI - Chiefs"
+
+
+def test_live_market_detail(venue):
+    """The live body: labels YES/NO in capitals, volume24h beside volume, seconds timestamps."""
+    m = asyncio.run(adapter().get_market("8453"))
+    assert m.question == "Will Reza Pahlavi lead Iran in 2026?" and m.market_type == "binary"
+    assert [o.name for o in m.outcomes] == ["YES", "NO"] and m.outcomes[0].token_id.startswith("1087612329966")
+    assert m.volume_total == pytest.approx(11462989.017) and m.volume_24h == pytest.approx(8686.888)
+    assert int(m.end_date.timestamp()) == 1798675200 and m.status == "active"
+
+
+def test_weekly_candles_are_built_from_the_daily_series(venue):
+    a = adapter()
+    m = asyncio.run(a.list_markets())[0]
+    candles = asyncio.run(a.get_price_history(m, m.outcomes[0], "1w", 1789603200, 1790812800))
+    assert parse_qs(urlparse(str(venue.calls[-1].url)).query)["interval"] == ["1d"]
+    # Weeks start on Monday: 2026-09-14, -21 and -28 hold the 15 live daily points.
+    assert [(int(c.timestamp.timestamp()), c.open, c.close) for c in candles] == [
+        (1789344000, 0.67, 0.66), (1789948800, 0.66, 0.719), (1790553600, 0.719, 0.719)]
