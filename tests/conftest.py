@@ -76,7 +76,9 @@ def _keep_body(response: httpx.Response) -> None:
 def stack():
     from shared.localstack.stack import LocalStack
 
-    s = LocalStack(run_schedules=False).start()
+    # The local EVM runs (chain suites switch to it per test with PMROUTER_SANDBOX_CHAIN unset); escrow,
+    # CTF and wallet suites written against the sandbox ledgers select them explicitly.
+    s = LocalStack(run_schedules=False, sandbox_chain=True).start()
     _STACK["stack"] = s
     capture = _Capture()  # after start: the functions' bootstrap installs its own root handler
     logging.getLogger().addHandler(capture)

@@ -105,6 +105,10 @@ class LocalStack:
     sandbox_base_port: int = 0  # 0 = free ports
     dev_api_key: str | None = None
     run_schedules: bool = True
+    # The local EVM always runs; True selects the ledgers that move no money for escrow, CTF and wallet
+    # balances instead (PMROUTER_SANDBOX_CHAIN=1), for suites written against those ledgers.
+    sandbox_chain: bool = False
+    chain: Any = None  # shared.localstack.chain.LocalChain
     schedule_seconds: float | None = None  # override every schedule's period (tests, demos)
     aws: EmbeddedAws | None = None
     servers: list[RunningServer] = field(default_factory=list)
@@ -125,13 +129,16 @@ class LocalStack:
         self._saved_env = dict(os.environ)
         os.environ.setdefault("PMROUTER_LOG_LEVEL", "WARNING")
         os.environ["PMROUTER_LOAD_PLATFORM_SECRETS"] = "1"
+        self.chain = self._start_chain()
         self.aws = start_embedded_aws(platform={"opinion_api_key": SANDBOX_OPINION_KEY,
-                                                "predictfun_api_key": SANDBOX_PREDICTFUN_KEY})
+                                                "predictfun_api_key": SANDBOX_PREDICTFUN_KEY,
+                                                **self.chain.platform_secrets()})
         for var in ("PMROUTER_OPINION_API_KEY", "PMROUTER_PREDICTFUN_API_KEY"):
             os.environ.pop(var, None)  # the platform secret is the source, as deployed
         self._start_sandboxes()
         self._reset_pmrouter()
         self._seed_demo_account()
+        self._fund_demo_wallet()
         modules = {name: load_function(name) for name in function_names()}
         if "catalog_sync" in modules:
             modules["catalog_sync"].handler({"source": "pmrouter.localstack", "detail-type": "Scheduled Event"}, None)
@@ -163,6 +170,27 @@ class LocalStack:
                 os.environ.update(ws_env, **{ws[1]: server.url.replace("http://", "ws://") + ws[2]})
             os.environ[spec.env] = server.url + spec.path
             self.urls[spec.name] = server.url + spec.path
+
+    def _start_chain(self):
+        """anvil with the token, ConditionalTokens and the fee escrow deployed (its settlement key goes
+        into the platform secret, as an operator's does)."""
+        from .chain import LocalChain
+
+        chain = LocalChain().start()
+        os.environ.update(chain.env())
+        if self.sandbox_chain:
+            os.environ["PMROUTER_SANDBOX_CHAIN"] = "1"
+        else:
+            os.environ.pop("PMROUTER_SANDBOX_CHAIN", None)
+        return chain
+
+    def _fund_demo_wallet(self) -> None:
+        """The demo account's Polygon wallet gets gas and 10,000 USDC on the local chain."""
+        from pmrouter.auth import credentials as credstore
+
+        stored = credstore.load(self.customer_id, "polymarket")
+        if stored is not None and stored.address:
+            self.chain.fund(stored.address, usdc=10_000 * 10**6)
 
     def _reset_pmrouter(self) -> None:
         from pmrouter import bootstrap as boot
@@ -277,6 +305,8 @@ class LocalStack:
             s.stop()
         if self.aws:
             self.aws.stop()
+        if self.chain:
+            self.chain.stop()
         saved = getattr(self, "_saved_env", None)
         if saved is not None:  # leave the process as we found it (tests may start another stack)
             os.environ.clear()

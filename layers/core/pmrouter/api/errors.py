@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import observability as metrics
+from ..chain import errors as chain
 from ..exchanges import errors as venue
 from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange
 from ..store.dynamo import is_transient
@@ -120,6 +121,20 @@ def from_venue_error(exc: venue.VenueError) -> ApiError:
     return ServiceUnavailable(f"{ex} failed: {exc.message}")
 
 
+def from_chain_error(exc: chain.ChainError) -> ApiError:
+    """No chain configured is the operator's choice, not a passing outage: 503 without retry. A refused
+    call carries the contract's reason; a transaction still in flight is followed by the retry."""
+    if isinstance(exc, chain.ChainNotConfigured):
+        return ApiError("on-chain settlement is not configured on this deployment; nothing was recorded",
+                        status=503, code="chain_not_configured", retryable=False)
+    if isinstance(exc, chain.TransactionFailed):
+        where = f" {exc.tx_hash}" if exc.tx_hash else ""
+        return BadRequest(f"the chain refused the transaction{where}: {exc.reason}")
+    if isinstance(exc, chain.TransactionPending):
+        return ServiceUnavailable(f"transaction {exc.tx_hash} is not mined yet; retry the same request to follow it")
+    return ServiceUnavailable("the chain is unavailable; retry shortly")
+
+
 def _validation_problems(exc: RequestValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
@@ -146,6 +161,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(venue.VenueError)
     async def _venue_error(_: Request, exc: venue.VenueError) -> JSONResponse:
         err = from_venue_error(exc)
+        return _json(err.status, err.body(), err.headers)
+
+    @app.exception_handler(chain.ChainError)
+    async def _chain_error(_: Request, exc: chain.ChainError) -> JSONResponse:
+        err = from_chain_error(exc)
         return _json(err.status, err.body(), err.headers)
 
     @app.exception_handler(UnknownExchange)

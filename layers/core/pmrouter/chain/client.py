@@ -60,9 +60,9 @@ class ChainClient:
         return self.w3.eth.contract(address=self.w3.to_checksum_address(address), abi=abi)
 
     def native_balance(self, address: str) -> int:
-        return self._rpc(lambda: self.w3.eth.get_balance(self.w3.to_checksum_address(address)))
+        return self.rpc(lambda: self.w3.eth.get_balance(self.w3.to_checksum_address(address)))
 
-    def _rpc(self, fn: Callable[[], Any]) -> Any:
+    def rpc(self, fn: Callable[[], Any]) -> Any:
         import requests
 
         try:
@@ -86,7 +86,7 @@ class ChainClient:
                               "chainId": self.cfg.chain_id, "type": 2}
         if gas is None:
             try:
-                gas = self._rpc(lambda: self.w3.eth.estimate_gas(tx)) * 12 // 10 + 10_000
+                gas = self.rpc(lambda: self.w3.eth.estimate_gas(tx)) * 12 // 10 + 10_000
             except ChainUnavailable:
                 raise
             except Exception as exc:  # the call would revert: record the refusal, broadcast nothing
@@ -105,8 +105,8 @@ class ChainClient:
 
     def _fees(self) -> dict[str, int]:
         """EIP-1559: the node's priority fee, and room for the base fee to double before inclusion."""
-        block = self._rpc(lambda: self.w3.eth.get_block("latest"))
-        priority = self._rpc(lambda: self.w3.eth.max_priority_fee)
+        block = self.rpc(lambda: self.w3.eth.get_block("latest"))
+        priority = self.rpc(lambda: self.w3.eth.max_priority_fee)
         base = int(block.get("baseFeePerGas") or 0)
         return {"maxPriorityFeePerGas": priority, "maxFeePerGas": 2 * base + priority}
 
@@ -115,7 +115,7 @@ class ChainClient:
         for _ in range(20):
             counter = journal.next_nonce(table, self.cfg.chain_id, sender)
             # The node's count covers transactions sent with this key outside pmrouter.
-            on_chain = self._rpc(lambda: self.w3.eth.get_transaction_count(sender, "pending"))
+            on_chain = self.rpc(lambda: self.w3.eth.get_transaction_count(sender, "pending"))
             nonce = max(counter or 0, on_chain)
             signed = account.sign_transaction({**tx, "nonce": nonce})
             record = TxRecord(intent=intent, sender=sender, status="signed", nonce=nonce,
@@ -148,7 +148,7 @@ class ChainClient:
 
     def _broadcast(self, record: TxRecord) -> None:
         try:
-            self._rpc(lambda: self.w3.eth.send_raw_transaction(record.raw_tx))
+            self.rpc(lambda: self.w3.eth.send_raw_transaction(record.raw_tx))
         except ChainUnavailable:
             raise
         except Exception as exc:  # "already known" (resent) or "nonce too low" (mined, or replaced)
@@ -170,7 +170,7 @@ class ChainClient:
         from web3.exceptions import TransactionNotFound
 
         try:
-            return self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+            return self.rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
         except TransactionNotFound:
             return None
 

@@ -47,6 +47,12 @@ def configured() -> ChainConfig | None:
     )
 
 
+def sandbox_selected() -> bool:
+    """The explicit switch to the ledgers that move no money (escrow, CTF relayer, wallet balances):
+    only a test stack sets it."""
+    return _env("PMROUTER_SANDBOX_CHAIN") == "1"
+
+
 def require() -> ChainConfig:
     cfg = configured()
     if cfg is None:

@@ -1,7 +1,12 @@
-"""The escrow contract, behind an interface. `SandboxEscrowChain` keeps a ledger in DynamoDB that,
-like the contract's `feeRecords(orderId)`, refuses a second pull or a second settlement of the same
-escrow, so a duplicate call is an error rather than a double payment. A deployment that settles on
-Polygon implements the same three calls against the contract through a relayer."""
+"""The escrow contract, behind an interface. `ContractEscrowChain` sends the operator's settlement
+transactions to ParsecFeeEscrow (contracts/ParsecFeeEscrow.sol) through the journaled chain client, so
+each pull and each settlement is sent at most once and found again after a crash; the contract itself
+refuses a second pull or settlement of one order id.
+
+Which implementation runs is configuration, never a default: the contract when a chain and an escrow
+contract are configured; `SandboxEscrowChain` (a DynamoDB ledger that moves no money) only when
+`PMROUTER_SANDBOX_CHAIN=1` says so (the test stack); otherwise `ChainNotConfigured`, which the API
+answers with 503 and which records nothing."""
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +14,8 @@ from typing import Protocol
 
 from botocore.exceptions import ClientError
 
+from ..chain.config import sandbox_selected
+from ..chain.errors import ChainNotConfigured, TransactionFailed
 from ..settings import get_settings
 from ..store import dynamo
 
@@ -30,7 +37,77 @@ class EscrowChain(Protocol):
         ...
 
 
+# feeRecords(orderId).status in the contract
+_NONE, _HELD, _DISTRIBUTED, _REFUNDED = 0, 1, 2, 3
+
+
+class ContractEscrowChain:
+    def __init__(self) -> None:
+        from ..chain import artifacts
+        from ..chain.client import ChainClient
+        from ..chain.config import require
+
+        self.cfg = require()
+        if not self.cfg.escrow_contract:
+            raise ChainNotConfigured("no escrow contract is configured (PMROUTER_ESCROW_CONTRACT)")
+        self.abi = artifacts.abi("ParsecFeeEscrow")
+        self.client = ChainClient(self.cfg)
+        self.contract = self.client.contract(self.cfg.escrow_contract, self.abi)
+
+    def _intent(self, action: str, escrow_id: str) -> str:
+        # The contract's address is part of the intent: a redeployed escrow starts a fresh history.
+        return f"escrow-{action}:{self.cfg.escrow_contract.lower()}:{escrow_id.lower()}"
+
+    def _status(self, escrow_id: str) -> int:
+        return self.client.rpc(lambda: self.contract.functions.feeRecords(_bytes32(escrow_id)).call()[2])
+
+    def _send(self, action: str, escrow_id: str, fn: str, args: list) -> str:
+        from ..chain.keys import settlement_account
+
+        data = self.contract.encode_abi(fn, args)
+        return self.client.send(self._intent(action, escrow_id), settlement_account(), self.cfg.escrow_contract,
+                                data, abi=self.abi).tx_hash
+
+    def pull_fee(self, escrow_id: str, payer: str, amount: int, deadline: int, signature: str) -> str:
+        from eth_utils import to_checksum_address
+
+        try:
+            return self._send("pull", escrow_id, "pullFee", [_bytes32(escrow_id), to_checksum_address(payer), amount,
+                                                            deadline, bytes.fromhex(signature.removeprefix("0x"))])
+        except TransactionFailed as exc:
+            if exc.reason.startswith("AlreadyPulled"):
+                raise AlreadyDone(f"pull already on chain for {escrow_id}") from None
+            raise
+
+    def distribute(self, escrow_id: str, affiliate: str, affiliate_amount: int, treasury_amount: int,
+                   refund_amount: int) -> str:
+        from eth_utils import to_checksum_address
+
+        try:
+            if affiliate_amount == 0 and treasury_amount == 0:  # nothing earned: the contract's full refund
+                return self._send("settle", escrow_id, "refund", [_bytes32(escrow_id)])
+            return self._send("settle", escrow_id, "distribute",
+                              [_bytes32(escrow_id), to_checksum_address(affiliate), affiliate_amount, treasury_amount,
+                               refund_amount])
+        except TransactionFailed as exc:
+            if exc.reason.startswith("NotHeld") and self.settled(escrow_id):
+                raise AlreadyDone(f"settlement already on chain for {escrow_id}") from None
+            raise
+
+    def settled(self, escrow_id: str) -> bool:
+        return self._status(escrow_id) in (_DISTRIBUTED, _REFUNDED)
+
+    def pulled(self, escrow_id: str) -> bool:
+        return self._status(escrow_id) != _NONE
+
+
+def _bytes32(escrow_id: str) -> bytes:
+    return bytes.fromhex(escrow_id.removeprefix("0x"))
+
+
 class SandboxEscrowChain:
+    """A ledger that moves no money: for test stacks that explicitly ask for it."""
+
     def _table(self):
         return dynamo.table(get_settings().escrow_table)
 
@@ -66,4 +143,6 @@ class SandboxEscrowChain:
 
 
 def chain() -> EscrowChain:
-    return SandboxEscrowChain()
+    if sandbox_selected():
+        return SandboxEscrowChain()
+    return ContractEscrowChain()

@@ -1,11 +1,13 @@
 """/polymarket/ctf/{split,merge,redeem}: conditional-token operations for the caller's Polymarket
-wallet, through the relayer (no gas needed). Redeem on a neg-risk market goes through the
-NegRiskAdapter and needs the per-outcome amounts."""
+wallet on Polymarket's ConditionalTokens contract (a neg-risk redeem through the NegRiskAdapter, with
+per-outcome amounts). The answer carries the transaction hash and the state its receipt shows; a
+retry with the same Idempotency-Key follows the same transaction instead of sending another."""
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Header
 
 from ..api.auth import ActingCustomer
 from ..api.errors import ApiError, ValidationFailed
@@ -32,6 +34,9 @@ class CtfResponse(WireModel):
     status: str | None = None
 
 
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+
+
 def _bytes32(value: str, field: str) -> str:
     v = value.strip()
     if not (v.startswith("0x") and len(v) == 66 and all(c in "0123456789abcdefABCDEF" for c in v[2:])):
@@ -40,33 +45,37 @@ def _bytes32(value: str, field: str) -> str:
 
 
 def _units(value: str, field: str) -> int:
-    if not value.isdigit() or int(value) <= 0:
+    if not value.isascii() or not value.isdigit() or int(value) <= 0:
         raise ValidationFailed([f"{field} must be a positive integer of USDC base units (6 decimals), e.g. \"1000000\""])
     return int(value)
 
 
-def _wallet(customer_id: str) -> str:
+def _submit(customer_id: str, action: str, payload: dict, key: str | None) -> CtfResponse:
     stored = credstore.load(customer_id, "polymarket")
     if stored is None or not stored.address:
         raise ApiError("no Polymarket wallet: onboard Polymarket (managed, or self with private_key) first",
                        status=403, code="credentials_required")
-    return stored.address
+    # The request id scopes the chain intent: the same key (per customer and action) is the same transaction.
+    request_id = f"{customer_id}:{key}" if key else str(uuid.uuid4())
+    out = relayer().submit(stored.address, action, payload, private_key=stored.credentials.private_key,
+                           request_id=request_id)
+    return CtfResponse(**out)
 
 
 @router.post("/split", response_model=CtfResponse)
-def split(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()]) -> CtfResponse:
+def split(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()], key: IdempotencyKey = None) -> CtfResponse:
     payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
-    return CtfResponse(**relayer().submit(_wallet(customer_id), "split", payload))
+    return _submit(customer_id, "split", payload, key)
 
 
 @router.post("/merge", response_model=CtfResponse)
-def merge(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()]) -> CtfResponse:
+def merge(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()], key: IdempotencyKey = None) -> CtfResponse:
     payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
-    return CtfResponse(**relayer().submit(_wallet(customer_id), "merge", payload))
+    return _submit(customer_id, "merge", payload, key)
 
 
 @router.post("/redeem", response_model=CtfResponse)
-def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()]) -> CtfResponse:
+def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()], key: IdempotencyKey = None) -> CtfResponse:
     payload: dict = {"condition_id": _bytes32(body.condition_id, "condition_id"), "neg_risk": body.neg_risk}
     if body.neg_risk:
         if not body.amounts:
@@ -74,4 +83,4 @@ def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()]) 
         payload["amounts"] = [_units(a, f"amounts[{i}]") for i, a in enumerate(body.amounts)]
     elif body.amounts:
         raise ValidationFailed(["amounts is only used with neg_risk=true"])
-    return CtfResponse(**relayer().submit(_wallet(customer_id), "redeem", payload))
+    return _submit(customer_id, "redeem", payload, key)

@@ -59,14 +59,38 @@ async def wallet_info(customer_id: str) -> tuple[list[WalletInfo], list[dict]]:
     stored = credstore.load(customer_id, "polymarket")
     if stored is None or stored.mode != "managed" or not stored.address:
         return [], linked
-    balances = None
-    try:
-        raw = await get_adapter("polymarket").open_session(stored.credentials).balance()
-        units = int(raw.get("balance", 0))
-        balances = [TokenBalance(token="pUSD", balance=f"{units / 10**6:.2f}", raw_balance=str(units), decimals=6,
-                                 contract_address=PUSD)]
-    except (venue.VenueError, ValueError, TypeError):
-        balances = None  # the wallet exists; its balance is best-effort
+    balances = _chain_balances(stored.address)
+    if balances is None:
+        balances = await _venue_balances(stored)
     created = credstore.updated_at(customer_id, "polymarket")
     return [WalletInfo(eoa_address=stored.address, privy_wallet_id="", wallet_type="eoa", chain_id=POLYGON,
                        created_at=created, balances=balances)], linked
+
+
+async def _venue_balances(stored) -> list[TokenBalance] | None:
+    """Without a chain: the collateral balance the venue reports."""
+    try:
+        raw = await get_adapter("polymarket").open_session(stored.credentials).balance()
+        units = int(raw.get("balance", 0))
+    except (venue.VenueError, ValueError, TypeError):
+        return None  # the wallet exists; its balance is best-effort
+    return [TokenBalance(token="pUSD", balance=f"{units / 10**6:.2f}", raw_balance=str(units), decimals=6,
+                         contract_address=PUSD)]
+
+
+def _chain_balances(address: str) -> list[TokenBalance] | None:
+    """Collateral and POL straight from the chain where one is configured (None: ask the venue)."""
+    from ..chain.config import configured, sandbox_selected
+
+    cfg = None if sandbox_selected() else configured()
+    if cfg is None:
+        return None
+    from ..chain.balances import wallet_balances
+    from ..chain.errors import ChainError
+
+    try:
+        return [TokenBalance(token=b.token, balance=f"{b.raw / 10**b.decimals:.{min(b.decimals, 6)}f}",
+                             raw_balance=str(b.raw), decimals=b.decimals, contract_address=b.contract_address)
+                for b in wallet_balances(cfg, address)]
+    except ChainError:
+        return None  # the wallet exists; its balance is best-effort
