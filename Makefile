@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 	$(PY) bench/order_placement.py
 	$(PY) bench/catalog_search.py
+	$(PY) bench/stream_latency.py
 	$(PY) bench/matching_quality.py
 
 clean:
