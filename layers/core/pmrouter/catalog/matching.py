@@ -88,8 +88,10 @@ _NUMBER_RE = re.compile(
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi": 11, "xii": 12, "xiii": 13,
           "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18, "xix": 19, "xx": 20}
 _ABOVE = {"above", "over", "exceed", "exceeds", "exceeding", "higher", "greater", "more", "least", "gt", "reach",
-          "reaches", "hit", "hits", "surpass", "surpasses", "top", "tops"}
-_BELOW = {"below", "under", "lower", "less", "fewer", "lt", "dip", "dips", "drop", "drops", "fall", "falls"}
+          "reaches", "hit", "hits", "surpass", "surpasses", "top", "tops", "hike", "hikes", "increase", "increases",
+          "raise", "raises"}
+_BELOW = {"below", "under", "lower", "less", "fewer", "lt", "dip", "dips", "drop", "drops", "fall", "falls", "cut", "cuts",
+          "decrease", "decreases", "reduce", "reduces"}
 _ALIASES = {
     "btc": "bitcoin", "xbt": "bitcoin", "eth": "ethereum", "ether": "ethereum", "sol": "solana",
     "doge": "dogecoin", "ripple": "xrp", "ada": "cardano", "bnb": "binance", "usa": "us", "america's": "us",
@@ -105,12 +107,14 @@ _PHRASES = [
     (re.compile(r"\b(\w)\s?&\s?(\w)\b"), r" \1\2 "), (re.compile(r"\bhigher than\b"), " above "),
     (re.compile(r"\bless than\b|\blower than\b"), " below "), (re.compile(r">=?"), " above "),
     (re.compile(r"<=?"), " below "), (re.compile(r"\$(?=[a-z])"), " "),
+    # a change of zero is "no change": venues write "Hike 0bps", "Fed maintains rate", "No change", "unchanged"
+    (re.compile(r"\bno change\b|\bunchanged\b|\bmaintains? (?:the )?rates?\b"), " 0 bps "),
 ]
 _STOP = frozenset(
     "a an the of in on at by to for from with and or is are be been being will would shall should can could may "
     "might do does did this that these those it its as than then what which who whom whose when where whether how "
     "if before after until till during end yes no vs v versus price market markets question resolve resolves "
-    "resolved close closes closing priced".split()
+    "resolved close closes closing priced their its".split()
 ) - {"may"}
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 _CAPS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*")
@@ -224,6 +228,8 @@ def analyse(text: str) -> TextFeatures:
             continue
         entities.add(_stem(low))
     entities &= set(tokens)
+    if numbers == {"0"}:
+        direction.clear()  # "a hike of 0bps" and "no change" are the same outcome: zero has no direction
     return TextFeatures(tokens, frozenset(numbers), frozenset(dates), frozenset(direction), frozenset(entities),
                         frozenset(years))
 
@@ -415,8 +421,8 @@ def _labels_agree(a: _Feat, b: _Feat) -> bool:
 
 def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set[tuple[str, str]]:
     """Event groups on two venues that list the same legs under the same context: most legs of the smaller
-    group find a leg with the same name in the other, and the groups' shared words carry most of their
-    context. Inside such a pair, each venue's own words for the event ("Men's World Cup" / "FIFA World
+    group find a leg with the same name in the other, and the groups' shared words carry a good part of
+    their context (at least 40 %; stage words differ more). Inside such a pair, each venue's own words for the event ("Men's World Cup" / "FIFA World
     Cup", "Pro Basketball" / "NBA") are naming, not a different question."""
     members: dict[str, list[_Feat]] = defaultdict(list)
     for f in feats:
@@ -425,6 +431,8 @@ def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set
     big_enough = {g for g, ms in members.items() if len(ms) >= 3}
     seen: set[tuple[str, str]] = set()
     out: set[tuple[str, str]] = set()
+    found: list[tuple[float, str, str]] = []
+    taken: set[tuple[str, str]] = set()
     for i, j in pairs:
         gi, gj = feats[i].group, feats[j].group
         if gi not in big_enough or gj not in big_enough or (gi, gj) in seen:
@@ -433,8 +441,6 @@ def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set
         seen.add((gj, gi))
         mi, mj = members[gi], members[gj]
         small, big = (mi, mj) if len(mi) <= len(mj) else (mj, mi)
-        if len(small) < 3:
-            continue
         matched = sum(1 for a in small if any(_labels_agree(a, b) for b in big))
         if matched < 3 or matched < 0.5 * len(small):
             continue
@@ -442,9 +448,18 @@ def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set
         wa = sum(small[0].weight.get(t, 0.0) for t in ca)
         wb = sum(big[0].weight.get(t, 0.0) for t in cb)
         shared = sum(small[0].weight.get(t, 0.0) for t in ca & cb)
-        if wa and wb and shared >= 0.5 * min(wa, wb):
-            out.add((gi, gj))
-            out.add((gj, gi))
+        if wa and wb and shared >= 0.4 * min(wa, wb):
+            found.append((matched / len(small) + shared / min(wa, wb), gi, gj))
+    # one event per venue: when a venue lists the final and a conference round over the same teams, the
+    # event whose own words agree more with the other venue's wins the alignment
+    for _strength, gi, gj in sorted(found, key=lambda e: (-e[0], e[1], e[2])):
+        exi, exj = gi.split(":", 1)[0], gj.split(":", 1)[0]
+        if (gi, exj) in taken or (gj, exi) in taken:
+            continue
+        taken.add((gi, exj))
+        taken.add((gj, exi))
+        out.add((gi, gj))
+        out.add((gj, gi))
     return out
 
 
@@ -471,7 +486,7 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
     if conflict(a.facts, b.facts, check_amount=not (a.numbers and b.numbers)):
         return True  # rules disagree on threshold, strictness or settlement source
     forgive = (a.ctx | b.ctx) if aligned else frozenset()
-    if (a.entities - b.tokens - forgive) and (b.entities - a.tokens - forgive):
+    if _unexplained(a, b, forgive) and _unexplained(b, a, forgive):
         return True  # each side names something the other does not (Germany vs Japan)
     for x, y in ((a, b), (b, a)):
         xl = _labels(x)
@@ -486,6 +501,17 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
             elif sum(x.weight[t] for t in xl & y.tokens) < 0.5 * wx:
                 return True
     return False
+
+
+def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> set[str]:
+    """Names x uses that y does not. An initial stands for a word ("Los Angeles R" is the Rams, not the
+    Chargers): a one-letter name and a word starting with it explain each other."""
+    out = set(x.entities - y.tokens - forgive)
+    if out:
+        y_initials = {t for t in y.tokens if len(t) == 1}
+        out = {e for e in out
+               if not (len(e) == 1 and any(len(t) > 1 and t[0] == e for t in y.tokens)) and e[0] not in y_initials}
+    return out
 
 
 def _dates_agree(da: frozenset, db: frozenset) -> bool:
@@ -530,7 +556,7 @@ def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
             high_ok = False
     else:
         high_ok = False
-    if (a.entities - b.tokens) and (b.entities - a.tokens):
+    if _unexplained(a, b) and _unexplained(b, a):
         high_ok = False  # matched only because the events align: the venues' words still differ
     return round(min(conf, 0.99), 4), high_ok
 
