@@ -43,7 +43,8 @@ MAX_BLOCK_DF = 250  # (token, day) keys more common than this are too generic to
 BLOCK_TOKENS = 4  # most selective keys per market used to propose candidates
 MAX_CANDIDATES = 24  # fully scored candidates per market
 MAX_UNDATED_DF = 50  # the undated bucket mixes every date: only its rarest keys are selective
-RULES_CHARS = 400  # how much of a market's rules text is read for thresholds, strictness and source
+RULES_CHARS = 400
+MAX_DECISION_GAP = 60  # days between two venues' decision dates beyond which they cannot be the same question  # how much of a market's rules text is read for thresholds, strictness and source
 
 
 def confidence_tier(confidence: float) -> str | None:
@@ -328,6 +329,14 @@ def _decided(m: VenueMarket) -> tuple[int | None, int | None]:
     return _day(m.end_date), None
 
 
+def _rules_text(m: VenueMarket) -> str:
+    """The settlement rules as the venue states them. Kalshi's `description` is the leg's subtitle, not rules;
+    other venues put their rules in the description. The operative sentence comes first; the rest is
+    boilerplate (and costs time to read)."""
+    text = m.rules or (m.description if m.exchange != "kalshi" else None) or ""
+    return text[:RULES_CHARS]
+
+
 def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counter[str]]:
     analysed = []
     cache: dict[str, TextFeatures] = {}
@@ -370,8 +379,7 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
                 extra_words = series_cache[series] = _series_words(series, vocab)
             seq = seq + extra_words
         toks = frozenset(seq)
-        # the operative sentence comes first in both venues' rules; the rest is boilerplate (and costs time)
-        rules_text = (m.rules or m.description or "")[:RULES_CHARS]
+        rules_text = _rules_text(m)
         end_day, latest_day = _decided(m)
         feats.append(_Feat(i, m.exchange, m.parsec_group_id, toks, a.numbers, a.dates, a.direction,
                            a.entities & toks, end_day, latest_day, _outcome_signature(m), a.years,
@@ -474,8 +482,12 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
         return True
     if a.direction and b.direction and a.direction != b.direction:
         return True
-    if a.end_day is not None and b.end_day is not None and abs(a.end_day - b.end_day) > 1 and not (a.years and b.years):
-        return True  # without explicit years, the decision dates are the only evidence of "which one"
+    if a.end_day is not None and b.end_day is not None:
+        gap = abs(a.end_day - b.end_day)
+        if gap > MAX_DECISION_GAP or (gap > 1 and not (a.years and b.years)):
+            # both venues say when the question is decided: months apart is a different question (who runs
+            # vs who is nominated); without explicit years the dates are the only evidence of "which one"
+            return True
     for x, y in ((a, b), (b, a)):  # a market decided after the other's latest possible expiration
         if x.end_day is not None and y.latest_day is not None and x.end_day > y.latest_day + 1:
             return True
