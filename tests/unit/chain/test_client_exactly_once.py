@@ -151,3 +151,20 @@ def test_a_transaction_whose_nonce_went_elsewhere_is_recorded_as_dropped(cli, se
         cli.send("t:dropped", sender, cli.cfg.collateral, "0x")
     assert "another transaction" in exc.value.reason
     assert journal.get(cli.cfg.table, "t:dropped").status == "dropped"
+
+
+def test_a_transaction_left_unsent_by_a_crash_goes_out_before_the_next_one(cli, sender, local_chain, monkeypatch):
+    """Otherwise its nonce would be a gap that holds every later transaction in the node's queue."""
+    to = Account.create().address
+
+    def die(record):
+        raise Crash()
+
+    monkeypatch.setattr(chain_client, "after_record", die)
+    with pytest.raises(Crash):
+        cli.send("t:gap", sender, cli.cfg.collateral, transfer_data(cli, to, 40))
+    monkeypatch.setattr(chain_client, "after_record", None)
+    later = cli.send("t:next", sender, cli.cfg.collateral, transfer_data(cli, to, 2))
+    assert later.nonce == 1 and later.status == "mined"
+    assert journal.get(cli.cfg.table, "t:gap").status == "mined"
+    assert local_chain.usdc_balance(to) == 42 and tx_count(cli, sender.address) == 2

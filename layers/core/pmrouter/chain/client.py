@@ -98,10 +98,26 @@ class ChainClient:
                 raise TransactionFailed(intent, reason) from None
         tx["gas"] = gas
         tx.update(self._fees())
+        self.recover(account.address)
         record = self._claim(intent, account, tx)
         if after_record is not None:
             after_record(record)
         return self._follow(record, abi)
+
+    def recover(self, sender: str) -> None:
+        """Push this sender's journaled but unfinished transactions out first, oldest nonce first: one
+        left unsent by a crash would hold every later nonce in the node's queue. Each is followed to its
+        end; a failure of one is already recorded and does not stop the others."""
+        for record in journal.pending(self.cfg.table, sender):
+            try:
+                self._follow(record, None)
+            except (TransactionFailed, TransactionPending):
+                continue
+
+    def follow(self, intent: str, abi: list[dict[str, Any]] | None = None) -> TxResult | None:
+        """Finish a journaled intent if there is one (None when nothing was ever recorded for it)."""
+        record = journal.get(self.cfg.table, intent)
+        return None if record is None else self._follow(record, abi)
 
     def _fees(self) -> dict[str, int]:
         """EIP-1559: the node's priority fee, and room for the base fee to double before inclusion."""

@@ -98,6 +98,12 @@ class ContractEscrowChain:
         return self._status(escrow_id) in (_DISTRIBUTED, _REFUNDED)
 
     def pulled(self, escrow_id: str) -> bool:
+        """A pull signed and journaled before a crash is finished first: the journal is authoritative, so
+        the answer never says "not pulled" about a fee whose transaction is still to go out."""
+        try:
+            self.client.follow(self._intent("pull", escrow_id), self.abi)
+        except TransactionFailed:
+            pass  # recorded as failed: the chain status below says not pulled
         return self._status(escrow_id) != _NONE
 
 
