@@ -9,6 +9,7 @@ credentials plus the stack's PMROUTER_*_TABLE and PMROUTER_PLATFORM_SECRET_ID va
     pmrouter key revoke --key-hash <hash shown by key list> | --api-key <the full key>
     pmrouter wallet recover --customer <customer_id> --reason "<why>"   (prints the keys; audited)
     pmrouter mcp        (MCP server on stdio: PMROUTER_API_URL, PMROUTER_API_KEY; docs/mcp.md)
+    pmrouter escrow deploy --treasury 0x... [--token 0x...]   (ParsecFeeEscrow, operated by the settlement key)
 """
 from __future__ import annotations
 
@@ -111,6 +112,27 @@ def _wallet_recover(args) -> dict:
             "note": "move the funds, then keep these keys offline; this recovery is audited"}
 
 
+def _escrow_deploy(args) -> dict:
+    """Deploy ParsecFeeEscrow to PMROUTER_CHAIN_RPC_URL with the platform secret's settlement key as its
+    operator (the only key that can move escrowed fees) and deployer (it pays the gas)."""
+    from .chain.config import require
+    from .chain.deploy import deploy_escrow
+    from .chain.errors import ChainNotConfigured
+    from .chain.keys import settlement_account
+
+    try:
+        cfg = require()
+        operator = settlement_account()
+    except ChainNotConfigured as exc:
+        sys.exit(f"{exc}: set PMROUTER_CHAIN_RPC_URL and put `chain_settlement_key` into the platform secret "
+                 "(docs/builders.md, Deploying the fee escrow)")
+    token = args.token or cfg.collateral
+    address = deploy_escrow(cfg.rpc_url, cfg.chain_id, operator, usdc=token, treasury=args.treasury)
+    return {"escrow_contract": address, "operator": operator.address, "treasury": args.treasury, "token": token,
+            "chain_id": cfg.chain_id,
+            "next": "set the stack parameters EscrowContract and PMROUTER_ESCROW_TREASURY to these values and deploy"}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="pmrouter", description="pmrouter operator tool")
     ap.add_argument("--local", action="store_true", help="use the stack started by `make run`")
@@ -135,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--customer", required=True)
     rec.add_argument("--reason", required=True, help="why (a ticket id): written to the audit record")
     sub.add_parser("mcp", help="MCP server on stdio for AI agents (PMROUTER_API_URL, PMROUTER_API_KEY)")
+    esc = sub.add_parser("escrow").add_subparsers(dest="cmd", required=True)
+    dep = esc.add_parser("deploy", help="deploy the fee escrow contract operated by the settlement key")
+    dep.add_argument("--treasury", required=True, help="address that receives the platform's share of fees")
+    dep.add_argument("--token", help="fee token (default: the chain's collateral, PMROUTER_CHAIN_COLLATERAL)")
     args = ap.parse_args(argv)
     if args.group == "mcp":  # stdout is the MCP wire: nothing else may print there
         from .mcp.stdio import main as mcp_main
@@ -143,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.local:
         _load_local(LOCAL_ENV)
     handlers = {("account", "create"): _account_create, ("key", "issue"): _key_issue, ("key", "list"): _key_list,
-                ("key", "revoke"): _key_revoke, ("wallet", "recover"): _wallet_recover}
+                ("key", "revoke"): _key_revoke, ("wallet", "recover"): _wallet_recover,
+                ("escrow", "deploy"): _escrow_deploy}
     print(json.dumps(handlers[(args.group, args.cmd)](args), indent=2, default=str))
     return 0
 
