@@ -172,7 +172,7 @@ class Hub:
                  "ingest_ts_ms": book.ingest_ts_ms}
         sub.session.push(json.dumps({k: v for k, v in frame.items() if v is not None}, separators=_SEP), sub)
 
-    def resync(self, sub: Subscription) -> None:
+    async def resync(self, sub: Subscription) -> None:
         if sub.book.state == "needs_refresh":
             self.schedule_refresh(sub.book)
         self.send_snapshot(sub)

@@ -196,7 +196,7 @@ class Session:
             for sel in msg.markets:
                 await self._unsubscribe(sel)
         elif isinstance(msg, m.ResyncIn):
-            self._resync(msg)
+            await self._resync(msg)
         self._count_subs()
         return True
 
@@ -292,7 +292,9 @@ class Session:
             return
         if self.out.closed:
             return
-        self.subs[key] = self.hub.attach(self, book, depth)
+        sub = self.hub.attach(self, book, depth)
+        if sub is not None:  # None: a store-side cap refused it (and said so)
+            self.subs[key] = sub
 
     async def _unsubscribe(self, sel: m.MarketSelector) -> None:
         try:
@@ -307,12 +309,12 @@ class Session:
                 self.owed_resync.discard(key)
                 await self.hub.detach(sub)
 
-    def _resync(self, sel: m.ResyncIn) -> None:
+    async def _resync(self, sel: m.ResyncIn) -> None:
         sub = self._find(sel)
         if sub is None:
             self.error(m.INVALID_MARKET, "resync: not subscribed to this market", sel.parsec_id)
             return
-        self.hub.resync(sub)
+        await self.hub.resync(sub)
 
     def _count_subs(self) -> None:
         n = len(self.subs)
