@@ -148,6 +148,24 @@ class SandboxEscrowChain:
             Key={"escrow_id": f"chain#{a}#{escrow_id}"})]
 
 
+def available() -> bool:
+    """Whether fee escrow can run here: the explicit sandbox, or a chain with an escrow contract."""
+    if sandbox_selected():
+        return True
+    from ..chain.config import configured
+
+    cfg = configured()
+    return bool(cfg and cfg.escrow_contract)
+
+
+def require_available() -> None:
+    """Refuse fee escrow up front (503) where no chain or contract is configured: before anything is
+    verified, recorded or sent."""
+    if not available():
+        raise ChainNotConfigured("fee escrow needs a chain (PMROUTER_CHAIN_RPC_URL) and an escrow contract "
+                                 "(PMROUTER_ESCROW_CONTRACT)")
+
+
 def chain() -> EscrowChain:
     if sandbox_selected():
         return SandboxEscrowChain()

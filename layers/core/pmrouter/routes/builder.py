@@ -87,11 +87,13 @@ def escrow_config(principal: CurrentPrincipal) -> EscrowConfigResponse:
     from ..store.accounts import get_account
 
     users.require_builder(principal)
+    from ..escrow.chain import available
+
     cfg = config.platform()
     account = get_account(principal.customer_id) or {}
     tier = str(account.get("builder_tier", "iron"))
-    return EscrowConfigResponse(
-        fee_escrow_enabled=True, escrow_contract_address=cfg.contract, min_fee_usdc=str(cfg.min_fee_usdc),
+    return EscrowConfigResponse(  # enabled only where a chain and a deployed contract settle the fees
+        fee_escrow_enabled=available(), escrow_contract_address=cfg.contract, min_fee_usdc=str(cfg.min_fee_usdc),
         min_fee_bps=cfg.min_fee_bps, treasury_address=cfg.treasury,
         affiliate_fee_bps=config.BUILDER_SHARE_BPS.get(tier, 1500),
         fee_bps=int(account["fee_bps"]) if account.get("fee_bps") else config.MAX_FEE_BPS.get(tier),

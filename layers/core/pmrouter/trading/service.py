@@ -141,6 +141,9 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal, builder_
         raise Forbidden("fee_auth (fee escrow) is for builder accounts")
     if exchange != "polymarket":
         raise ValidationFailed(["fee_auth: fee escrow is Polymarket only"])
+    from ..escrow.chain import require_available
+
+    require_available()  # no chain configured: 503 before anything is verified, recorded or sent
     cfg = config.platform()
     account = builder_account or {}
     fee = authorization.verify(cfg, req.fee_auth, req.payer_address, req.price, req.size,
