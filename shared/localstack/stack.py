@@ -225,8 +225,8 @@ class LocalStack:
     def _onboard_demo(self) -> None:
         """Link the demo account to the trading venues, the way a user would (POST /onboard, self
         mode), with fresh keys: a Polygon EOA for Polymarket (the sandbox faucet funds it on first
-        L1 auth), an RSA key registered with the sandbox Kalshi, and a Base EOA with an API token
-        for Limitless (funded on first sight)."""
+        L1 auth), an RSA key registered with the sandbox Kalshi, a Base EOA with an API token
+        for Limitless and a BNB Chain EOA for Predict.fun (both funded on first sight)."""
         import asyncio
         import uuid
 
@@ -257,6 +257,9 @@ class LocalStack:
             token_id, secret = limitless.state.world.trading.issue_token(wallet.address)
             requests.append(OnboardRequest(exchange="limitless", mode="self", private_key="0x" + bytes(wallet.key).hex(),
                                            clob_api_key=token_id, clob_api_secret=secret))
+        if "predictfun" in self.apps:  # a BNB Chain EOA; pmrouter's platform x-api-key, the wallet's login JWT
+            requests.append(OnboardRequest(exchange="predictfun", mode="self",
+                                           private_key="0x" + bytes(Account.create().key).hex()))
 
         async def run() -> None:
             for req in requests:

@@ -7,7 +7,9 @@ Wire rules it keeps (exchange-protocols.md §5, §7.5; dev.predict.fun):
 - markets have integer ids, outcomes `[{name, indexSet, onChainId, status}]`, `feeRateBps`,
   `decimalPrecision` (2 -> 0.01 tick), `isNegRisk`, `isYieldBearing`, `categorySlug`;
 - one order book per market, YES (indexSet 1) side, `[price, shares]` numbers, best first;
-- order match events (`/v1/orders/matches`) newest first, with wei strings and ISO `executedAt`.
+- order match events (`/v1/orders/matches`) newest first, with wei strings and ISO `executedAt`;
+- `/v1/markets/{id}/timeseries?metric=chance&resolution=1m|5m|1h|1d&from&to`: the first outcome's
+  chance in PERCENT sampled at that resolution, `{resolution, series: [{x: Unix s, y}]}`.
 Listings sharing an `event_key` share a neg-risk category; every other listing has a category of
 its own. A two-named-outcome listing is one market whose outcomes carry the names.
 
@@ -27,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .universe import Listing, Universe, book, dec_token, hex32, small_int, tape
+from .universe import Listing, Universe, book, dec_token, hex32, price_path, small_int, tape
 
 VENUE = "predictfun"
 MAX_FIRST = 100
@@ -181,6 +183,17 @@ class PredictWorld:
             self._books[mid] = cached
         return cached
 
+    def chance(self, mid: int, step: int, start: int, end: int) -> list[dict[str, Any]]:
+        """The first outcome's chance in percent, one sample per `step` seconds (hourly path held)."""
+        listing = self.listings[mid]
+        path = price_path(listing.key, VENUE, 0, listing.probs[0], self.universe.now)
+        out: list[dict[str, Any]] = []
+        for t, p in path:
+            for x in range(t - t % step, t + 3600, step) if step < 3600 else (t,):
+                if start <= x <= end and (step < 3600 or x % step == 0):
+                    out.append({"x": x, "y": round(p * 100, 2)})
+        return out
+
     def matches(self, mid: int) -> list[dict[str, Any]]:
         cached = self._matches.get(mid)
         if cached is not None:
@@ -222,7 +235,10 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
     """The Predict.fun simulator. With `api_key` set only that key is accepted; without it any
     non-empty `x-api-key` passes (the header itself is always required, as on mainnet)."""
+    from .predictfun_trading import PredictTrading, routes as trading_routes, user_matches
+
     world = PredictWorld(universe)
+    trading = world.trading = PredictTrading(world)
 
     def denied(request: Request) -> JSON | None:
         key = request.headers.get("x-api-key")
@@ -257,6 +273,24 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
             return fail(404, f"Market {mid} not found")
         return mid
 
+    async def timeseries(request: Request) -> Response:
+        if (err := denied(request)) is not None:
+            return err
+        mid = market_id(request)
+        if isinstance(mid, JSON):
+            return mid
+        q = request.query_params
+        steps = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
+        if q.get("metric", "chance") != "chance" or q.get("resolution", "1h") not in steps:
+            return fail(400, "Invalid query: metric must be chance, resolution one of 1m, 5m, 1h, 1d")
+        now = int(time.time())
+        try:
+            start, end = int(q.get("from") or now - 7 * 86400), int(q.get("to") or now)
+        except ValueError:
+            return fail(400, "Invalid query: from and to are Unix seconds")
+        resolution = q.get("resolution", "1h")
+        return ok({"resolution": resolution, "series": world.chance(mid, steps[resolution], start, end)}, None)
+
     async def markets(request: Request) -> Response:
         if (err := denied(request)) is not None:
             return err
@@ -279,6 +313,9 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         if isinstance(mid, JSON):
             return mid
         levels = world.book(mid)
+        live = trading.yes_depth(mid)  # once orders traded here, the matching engine's book
+        if live is not None:
+            levels = {"bids": [[p, q] for p, q in live[0]], "asks": [[p, q] for p, q in live[1]]}
         return ok({"marketId": mid, "updateTimestampMs": int(time.time() * 1000),
                    "asks": levels["asks"], "bids": levels["bids"]})
 
@@ -335,7 +372,9 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         if isinstance(paged, JSON):
             return paged
         raw = request.query_params.get("marketId")
-        if raw in (None, ""):
+        if request.query_params.get("signerAddress"):  # a wallet's own fills
+            rows = user_matches(trading, request.query_params["signerAddress"], raw)
+        elif raw in (None, ""):
             rows = world.all_matches()
         elif not raw.isdigit():
             return fail(400, "Invalid query: marketId must be a number")
@@ -348,10 +387,16 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         Route("/v1/markets", markets),
         Route("/v1/markets/{market_id}", market),
         Route("/v1/markets/{market_id}/orderbook", orderbook),
+        Route("/v1/markets/{market_id}/timeseries", timeseries),
         Route("/v1/markets/{market_id}/stats", stats),
         Route("/v1/markets/{market_id}/last-sale", last_sale),
         Route("/v1/categories", categories),
         Route("/v1/categories/{slug}", category),
         Route("/v1/orders/matches", matches),
+        *trading_routes(trading, denied),
     ]
-    return Starlette(routes=routes)
+    from .faults import with_faults
+
+    app = Starlette(routes=routes)
+    app.state.world = world
+    return with_faults(app, lambda status: {"success": False, "message": "sandbox fault"})

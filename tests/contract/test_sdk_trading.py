@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-VENUES = ["polymarket", "kalshi", "limitless"]
-GTD_VENUES = ["polymarket", "kalshi"]  # the others answer 501 for gtd
+VENUES = ["polymarket", "kalshi", "limitless", "predictfun"]
+GTD_VENUES = ["polymarket", "kalshi", "predictfun"]  # the others answer 501 for gtd
 
 
 def _market(sdk, exchange):
@@ -27,7 +27,7 @@ def _market(sdk, exchange):
 
 
 def _per_request_credentials(stack, exchange) -> dict:
-    if exchange == "polymarket":
+    if exchange in ("polymarket", "predictfun"):
         return {"private_key": "0x" + bytes(Account.create().key).hex()}
     if exchange == "limitless":
         wallet = Account.create()

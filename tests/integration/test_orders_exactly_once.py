@@ -11,8 +11,9 @@ import pytest
 
 from shared.localstack.stack import load_function
 
-FAULT_PATH = {"polymarket": "/order", "kalshi": "/portfolio/events/orders", "limitless": "/orders"}
-SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi", "limitless": "limitless"}
+FAULT_PATH = {"polymarket": "/order", "kalshi": "/portfolio/events/orders", "limitless": "/orders",
+              "predictfun": "/v1/orders"}
+SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi", "limitless": "limitless", "predictfun": "predictfun"}
 VENUES = list(SANDBOX)
 
 

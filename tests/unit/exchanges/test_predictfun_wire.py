@@ -1,6 +1,9 @@
-"""Predict.fun adapter against canned `/v1` payloads shaped after dev.predict.fun: `{success, data,
-cursor}` envelopes with `first`/`after` paging, integer market ids, outcomes with indexSet/onChainId,
-a YES-side book of `[price, shares]` numbers, and order match events in wei with ISO times."""
+"""Predict.fun adapter against bodies recorded from the live venue (tests/fixtures/venues/predictfun,
+each naming its source): `{success, data, cursor}` envelopes with `first`/`after` paging, integer
+market ids, outcomes with indexSet/onChainId, a first-outcome book of `[price, shares]` numbers, order
+match events in wei with ISO times, and the `timeseries` chance samples in percent. Catalog variety
+(several markets, categories, statuses) is made by editing copies of the recorded market, never by
+inventing fields."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +17,9 @@ import pytest
 from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError, VenueBadRequest
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.predictfun.adapter import PredictFunAdapter, create
+from pmrouter.pricing.execution import estimate_fee
 from pmrouter.settings import Settings
+from tests.fixtures.venues import load
 
 HOST = "https://predict.test"
 KEY = "pf-test-key"
@@ -23,18 +28,14 @@ WEI = 10**18
 
 def _market(mid: int, *, slug: str = "btc-100k", names=("Yes", "No"), status="REGISTERED", trading="OPEN",
             precision=2, fee=200, resolution=None) -> dict:
-    outcomes = [{"name": n, "indexSet": i + 1, "onChainId": f"{mid}{i + 1}" * 3, "status": None}
-                for i, n in enumerate(names)]
+    row = load("predictfun", "market")["data"]
+    outcomes = [dict(o, name=n, indexSet=i + 1, onChainId=f"{mid}{i + 1}" * 3)
+                for i, (o, n) in enumerate(zip(row["outcomes"], names))]
     outcomes.reverse()  # the adapter must order by indexSet, not by position
-    return {
-        "id": mid, "imageUrl": "https://img/x.png", "title": f"Title {mid}", "question": f"Question {mid}?",
-        "description": "Resolves per source.", "status": status, "tradingStatus": trading,
-        "isNegRisk": slug == "world-cup", "isYieldBearing": True, "feeRateBps": fee, "resolution": resolution,
-        "oracleQuestionId": "0x" + "11" * 32, "conditionId": "0x" + "22" * 32,
-        "resolverAddress": "0x" + "33" * 20, "outcomes": outcomes, "questionIndex": None,
-        "spreadThreshold": 0.06, "shareThreshold": 100, "polymarketConditionIds": [], "kalshiMarketTicker": None,
-        "categorySlug": slug, "createdAt": "2026-10-01T12:00:00.000Z", "decimalPrecision": precision,
-    }
+    row.update(id=mid, title=f"Title {mid}", question=f"Question {mid}?", status=status, tradingStatus=trading,
+               isNegRisk=slug == "world-cup", isYieldBearing=True, feeRateBps=fee, resolution=resolution,
+               outcomes=outcomes, categorySlug=slug, createdAt="2026-10-01T12:00:00.000Z", decimalPrecision=precision)
+    return row
 
 
 MARKETS = [
@@ -54,15 +55,13 @@ CATEGORIES = [
 
 
 def _match(i: int, *, index_set: int, quote: str, price: str, amount: str, when: str) -> dict:
-    outcome = {"name": "Yes" if index_set == 1 else "No", "indexSet": index_set, "onChainId": "x", "status": None}
-    return {
-        "market": MARKETS[0],
-        "taker": {"quoteType": quote, "amount": amount, "price": price, "outcome": outcome, "signer": f"0x{i:040x}"},
-        "amountFilled": amount, "priceExecuted": price,
-        "makers": [{"quoteType": "Ask" if quote == "Bid" else "Bid", "amount": amount, "price": price,
-                    "outcome": outcome, "signer": "0x" + "99" * 20}],
-        "transactionHash": f"0x{i:064x}", "executedAt": when,
-    }
+    row = load("predictfun", "matches")["data"][0]
+    outcome = dict(row["taker"]["outcome"], name="Yes" if index_set == 1 else "No", indexSet=index_set, onChainId="x")
+    row["taker"].update(quoteType=quote, amount=amount, price=price, outcome=outcome, signer=f"0x{i:040x}")
+    row["makers"] = [dict(row["makers"][0], quoteType="Ask" if quote == "Bid" else "Bid", amount=amount, price=price,
+                          outcome=outcome, signer="0x" + "99" * 20)]
+    row.update(market=MARKETS[0], amountFilled=amount, priceExecuted=price, transactionHash=f"0x{i:064x}", executedAt=when)
+    return row
 
 
 MATCHES = [
@@ -107,15 +106,21 @@ class Venue:
         if path == "/v1/markets/101":
             return httpx.Response(200, json={"success": True, "data": MARKETS[0]})
         if path in ("/v1/markets/101/orderbook", "/v1/markets/102/orderbook"):
-            return httpx.Response(200, json={"success": True, "data": {
-                "marketId": int(path.split("/")[3]), "updateTimestampMs": 1767000000456,
-                "asks": [[0.58, 100], [0.6, 40.5], [0.63, 12]],
-                "bids": [[0.55, 30], [0.54, 7.25], [0.5, 300]],
-            }})
-        if path == "/v1/markets/999":
-            return httpx.Response(404, json={"success": False, "message": "Market not found"})
+            body = load("predictfun", "orderbook")
+            body["data"]["marketId"] = int(path.split("/")[3])
+            return httpx.Response(200, json=body)
+        if path == "/v1/markets/2880279":
+            return httpx.Response(200, json=load("predictfun", "market"))
+        if path == "/v1/markets/2880279/timeseries":
+            return httpx.Response(200, json=load("predictfun", "timeseries"))
+        if path == "/v1/markets/999" or path.startswith("/v1/categories/bitcoin-up-or-down"):
+            return httpx.Response(404, json=load("predictfun", "error_404"))
         if path == "/v1/markets/998":
             return httpx.Response(200, json={"success": False, "message": "Invalid query parameters"})
+        if path == "/v1/orders/matches" and q["marketId"] == "2880279":
+            if q.get("after"):  # the recording's next page is not kept: end the tape there
+                return httpx.Response(200, json={"success": True, "cursor": None, "data": []})
+            return httpx.Response(200, json=load("predictfun", "matches"))
         if path == "/v1/orders/matches":
             assert q["marketId"] == "101"
             return httpx.Response(200, json=_page(MATCHES, q))
@@ -138,10 +143,11 @@ def _q(request: httpx.Request) -> dict:
     return {k: v[0] for k, v in parse_qs(urlparse(str(request.url)).query).items()}
 
 
-def test_capabilities_are_data_only():
+def test_capabilities_trade_and_have_price_history():
     caps = PredictFunAdapter.capabilities
     assert caps.fetch_markets and caps.fetch_orderbook and caps.fetch_trades
-    assert not caps.fetch_price_history and not caps.create_order and not caps.fetch_balance
+    assert caps.create_order and caps.cancel_order and caps.fetch_balance and caps.fetch_fills
+    assert caps.fetch_price_history  # from /v1/markets/{id}/timeseries
 
 
 def test_list_markets_follows_cursors_and_maps_fields(venue):
@@ -178,18 +184,18 @@ def test_orderbook_yes_side_and_mirrored_no_side(venue):
     markets = {m.exchange_market_id: m for m in asyncio.run(a.list_markets())}
     m = markets["101"]
     yes = asyncio.run(a.get_orderbook(m, m.outcomes[0], 2))
-    assert yes.bids == [(0.55, 30.0), (0.54, 7.25)]
-    assert yes.asks == [(0.58, 100.0), (0.6, 40.5)]
+    assert yes.bids == [(0.87, 11.5), (0.86, 6216.48)]
+    assert yes.asks == [(0.89, 108.93073), (0.9, 2609.622)]
     assert yes.token_id == m.outcomes[0].token_id and yes.tick_size == 0.01
-    assert yes.timestamp is not None and yes.timestamp.microsecond == 456000
-    no = asyncio.run(a.get_orderbook(m, m.outcomes[1], 10))
+    assert yes.timestamp is not None and int(yes.timestamp.timestamp() * 1000) == 1791200627815
+    no = asyncio.run(a.get_orderbook(m, m.outcomes[1], 3))
     # NO bid = 1 - YES ask, NO ask = 1 - YES bid, sizes kept; best first.
-    assert no.bids == [(0.42, 100.0), (0.4, 40.5), (0.37, 12.0)]
-    assert no.asks == [(0.45, 30.0), (0.46, 7.25), (0.5, 300.0)]
+    assert no.bids == [(0.11, 108.93073), (0.1, 2609.622), (0.09, 1568.19)]
+    assert no.asks == [(0.13, 11.5), (0.14, 6216.48), (0.15, 300.0)]
     assert no.token_id == m.outcomes[1].token_id
     three = markets["102"]
     no3 = asyncio.run(a.get_orderbook(three, three.outcomes[1], 1))
-    assert no3.bids == [(0.42, 100.0)] and no3.tick_size == 0.001
+    assert no3.bids == [(0.11, 108.93073)] and no3.tick_size == 0.001
 
 
 def test_trades_convert_wei_outcome_side_and_page_with_venue_cursor(venue):
@@ -246,9 +252,59 @@ def test_get_market_detail_fetches_category_title_and_caches(venue):
     assert len(venue.calls) == n
 
 
-def test_fee_model_is_linear_per_market_rate(venue):
+def test_fee_model_is_the_market_rate_on_min_side(venue):
     a = adapter()
     markets = {m.exchange_market_id: m for m in asyncio.run(a.list_markets())}
     fee = asyncio.run(a.fee_model_for(markets["104"]))
-    assert fee.kind == "linear" and fee.rate == pytest.approx(0.005)
+    assert (fee.kind, fee.basis) == ("linear", "min_side") and fee.rate == pytest.approx(0.005)
     assert asyncio.run(a.fee_model_for(markets["101"])).rate == pytest.approx(0.02)
+
+
+def test_the_fee_model_reproduces_the_fees_the_venue_charged(venue):
+    """The recorded matches carry the taker's fee: 0.7369 shares on 36.846 NO bought at 0.13 (worth
+    0.0958 USDT) and 0.007332 USDT on 2.82 YES sold at 0.87, i.e. 200 bps x min(p, 1-p) x shares."""
+    a = adapter()
+    m = asyncio.run(a.get_market("2880279"))
+    model = asyncio.run(a.fee_model_for(m))
+    rows = load("predictfun", "matches")["data"]
+    bought = int(rows[0]["taker"]["fee"]["amount"]) / WEI * 0.13
+    assert estimate_fee(model, ((0.13, int(rows[0]["amountFilled"]) / WEI),)) == pytest.approx(bought, rel=1e-9)
+    sold = int(rows[1]["taker"]["fee"]["amount"]) / WEI
+    assert estimate_fee(model, ((0.87, 2.82),)) == pytest.approx(sold, rel=1e-9)
+
+
+def test_live_market_detail(venue):
+    m = asyncio.run(adapter().get_market("2880279"))
+    assert m.question == "Bitcoin Up or Down on October 5?" and [o.name for o in m.outcomes] == ["Up", "Down"]
+    assert m.outcomes[0].token_id.startswith("245608567797502645087") and m.tick_size == 0.01
+    assert m.extra["fee_rate_bps"] == 200 and m.status == "active"
+    assert m.exchange_group_id == "bitcoin-up-or-down-on-october-5-2026"
+
+
+def test_live_matches_read_from_the_taker(venue):
+    a = adapter()
+    m = asyncio.run(a.get_market("2880279"))
+    up = asyncio.run(a.get_trades(m, m.outcomes[0], None, None, 10, None))
+    # A taker buying Down at 0.13 sells Up at 0.87; a taker selling Up at 0.87 is a sell too.
+    assert [(t.side, round(t.price, 6), round(t.size, 6)) for t in up.trades] == [
+        ("sell", 0.87, 36.846154), ("sell", 0.87, 2.82)]
+    assert up.trades[0].timestamp.isoformat() == "2026-10-05T11:43:04+00:00"
+    down = asyncio.run(a.get_trades(m, m.outcomes[1], None, None, 10, None))
+    assert [(t.side, round(t.price, 6)) for t in down.trades] == [("buy", 0.13), ("buy", 0.13)]
+
+
+def test_price_history_from_the_venue_chance_samples(venue):
+    """`timeseries` samples are the first outcome's chance in percent (88 at the end, where the book
+    was 0.87/0.89); 6h candles are built from the hourly samples."""
+    a = adapter()
+    m = asyncio.run(a.get_market("2880279"))
+    start, end = 1791046800, 1791198000
+    candles = asyncio.run(a.get_price_history(m, m.outcomes[0], "6h", start, end))
+    sent = _q(venue.calls[-1])
+    assert (sent["metric"], sent["resolution"], sent["from"], sent["to"]) == ("chance", "1h", str(start), str(end))
+    assert [(int(c.timestamp.timestamp()), c.open, c.high, c.low, c.close) for c in candles[-3:]] == [
+        (1791136800, 0.52, 0.82, 0.52, 0.82), (1791158400, 0.84, 0.87, 0.61, 0.61), (1791180000, 0.7, 0.88, 0.7, 0.88)]
+    down = asyncio.run(a.get_price_history(m, m.outcomes[1], "6h", start, end))
+    assert (down[-1].open, down[-1].high, down[-1].low, down[-1].close) == (0.3, 0.3, 0.12, 0.12)
+    asyncio.run(a.get_price_history(m, m.outcomes[0], "1w", start, end))
+    assert _q(venue.calls[-1])["resolution"] == "1d"

@@ -2,8 +2,8 @@
 
 Catalog: `GET /v1/markets` (cursor pages); group = the market's category (`categorySlug`, title
 from `GET /v1/categories`). One book per market on the YES side; the second outcome's book is its
-mirror. Public trades: `GET /v1/orders/matches?marketId=` (newest first, cursor pages). The API
-has no price-history endpoint, so `fetch_price_history` is off.
+mirror. Public trades: `GET /v1/orders/matches?marketId=` (newest first, cursor pages). Price
+history: `GET /v1/markets/{id}/timeseries` (the venue's own chance samples, built into candles).
 """
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import asyncio
 import logging
 from typing import Any
 
+from ...pricing.candles import points_to_candles
 from ...settings import Settings
-from ..base import Capabilities, ExchangeAdapter, FeeModel, OrderBook, TradesPage, VenueMarket, VenueOutcome
+from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket,
+                    VenueOutcome)
+from ..cache import TtlCache
 from ..errors import MarketNotFound, VenueError
 from ..http import VenueHttp
 from . import config, schemas
@@ -25,8 +28,7 @@ _MAX_TRADE_PAGES = 20
 
 
 def _fee_note(bps: int) -> str:
-    return (f"Predict.fun: takers pay {bps} bps x min(p, 1-p) x shares, makers nothing; estimated as "
-            f"{bps} bps of notional (exact at p <= 0.5, an upper bound above)")
+    return f"Predict.fun: takers pay {bps} bps x min(p, 1-p) x shares (the market's feeRateBps), makers nothing"
 
 
 class PredictFunAdapter(ExchangeAdapter):
@@ -38,13 +40,24 @@ class PredictFunAdapter(ExchangeAdapter):
         fetch_events=True,
         fetch_orderbook=True,
         fetch_trades=True,
+        fetch_price_history=True,
+        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
+        fetch_order_history=True,
     )
-    fee_model = FeeModel(kind="linear", rate=config.DEFAULT_FEE_BPS / 10_000, note=_fee_note(config.DEFAULT_FEE_BPS))
+    order_types = frozenset({"gtc", "gtd", "ioc", "fok"})  # LIMIT (+expiration), MARKET (+isFillOrKill): trading.py
+    fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
+                         note=_fee_note(config.DEFAULT_FEE_BPS))
 
     def __init__(self, settings: Settings):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = PredictMarketData(self.http, config.auth_headers(settings))
         self._categories: dict[str, dict[str, Any]] = {}  # slug -> {title, startsAt, endsAt, status}
+        self.jwts: TtlCache[str, str] = TtlCache(600, 10_000)  # wallet -> login JWT (trading.py)
+
+    def open_session(self, credentials):
+        from .trading import PredictFunSession
+
+        return PredictFunSession(self, credentials)
 
     # --- metadata cache ---------------------------------------------------------------------------
 
@@ -85,7 +98,7 @@ class PredictFunAdapter(ExchangeAdapter):
 
     async def fee_model_for(self, market: VenueMarket) -> FeeModel:
         bps = int(market.extra.get("fee_rate_bps", config.DEFAULT_FEE_BPS))
-        return FeeModel(kind="linear", rate=bps / 10_000, note=_fee_note(bps))
+        return FeeModel(kind="linear", basis="min_side", rate=bps / 10_000, note=_fee_note(bps))
 
     # --- live data --------------------------------------------------------------------------------
 
@@ -102,6 +115,12 @@ class PredictFunAdapter(ExchangeAdapter):
         decimals = int(market.extra.get("decimal_precision", 2))
         return schemas.parse_orderbook(data, yes_side=index_set == 1, decimals=decimals, depth=depth,
                                        tick=market.tick_size, token_id=outcome.token_id)
+
+    async def get_price_history(self, market: VenueMarket, outcome: VenueOutcome, interval: Interval,
+                                start: int, end: int) -> list[Candle]:
+        index_set = self._index_set(market, outcome)
+        samples = await self.md.timeseries(market.exchange_market_id, config.TIMESERIES_RESOLUTION[interval], start, end)
+        return points_to_candles(schemas.parse_timeseries(samples, first_outcome=index_set == 1), interval, start, end)
 
     async def get_trades(
         self,
