@@ -94,12 +94,35 @@ def clamp_limit(value: int | None, *, default: int, maximum: int, name: str = "l
     return min(value, maximum)
 
 
+MAX_OFFSET_DIGITS = 9  # our offset cursors count catalog rows; a longer number was never issued
+MAX_CURSOR_CHARS = 2048
+MAX_ID_CHARS = 128
+
+
+def _not_ours(cursor: str) -> ValidationFailed:
+    return ValidationFailed([f"cursor: not a cursor this endpoint issued ({cursor[:40]!r})"])
+
+
 def offset_cursor(cursor: str | None) -> int:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.isdigit():
-        raise ValidationFailed([f"cursor: not a cursor this endpoint issued ({cursor[:40]!r})"])
+    # str.isdigit alone accepts superscripts and other scripts' digits ("²", "٣"), which int()
+    # refuses or silently converts: only ASCII digits of a length we issue are ours.
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= MAX_OFFSET_DIGITS):
+        raise _not_ours(cursor)
     return int(cursor)
+
+
+def identifier(value: str | None, name: str) -> str:
+    """An id taken from a path or body (order id, customer id): 1 to 128 printable ASCII characters
+    without spaces. Anything else cannot name one of ours or a venue's, and some of it (control
+    characters, a 3,000-character key) would make the store or the venue's URL fail instead."""
+    v = (value or "").strip()
+    if not v:
+        raise ValidationFailed([f"{name} is required and must not be empty"])
+    if len(v) > MAX_ID_CHARS or not all(33 <= ord(c) <= 126 for c in v):
+        raise ValidationFailed([f"{name} must be 1 to {MAX_ID_CHARS} printable ASCII characters without spaces"])
+    return v
 
 
 def encode_cursor(payload: dict) -> str:
@@ -109,14 +132,16 @@ def encode_cursor(payload: dict) -> str:
 def decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR_CHARS or not cursor.isascii():
+        raise _not_ours(cursor)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
         if not isinstance(data, dict):
             raise ValueError
         return data
-    except (ValueError, TypeError):
-        raise ValidationFailed([f"cursor: not a cursor this endpoint issued ({cursor[:40]!r})"]) from None
+    except (ValueError, TypeError, RecursionError):
+        raise _not_ours(cursor) from None
 
 
 def not_supported(adapter: ExchangeAdapter, what: str) -> ApiError:

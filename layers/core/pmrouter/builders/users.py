@@ -6,6 +6,7 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from ..api.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from ..api.selectors import identifier
 from ..auth import apikeys
 from ..auth import credentials as credstore
 from ..auth.apikeys import Principal
@@ -22,7 +23,7 @@ def require_builder(principal: Principal) -> None:
 
 def owned_user(principal: Principal, customer_id: str) -> dict:
     require_builder(principal)
-    user = builder_users.get(customer_id)
+    user = builder_users.get(identifier(customer_id, "customer_id"))
     if user is None or user.get("builder_id") != principal.customer_id:
         raise NotFound(f"user {customer_id} not found", code="not_found")
     return user
@@ -39,10 +40,18 @@ def _allocated(builder_id: str, exclude: str | None = None) -> tuple[int, int]:
 
 
 def _check_pool(builder_id: str, wanted: int, exclude: str | None = None) -> None:
-    used, _ = _allocated(builder_id, exclude)
     pool = pool_size(builder_id)
+    _within_pool(wanted, pool)
+    used, _ = _allocated(builder_id, exclude)
     if used + wanted > pool:
         raise BadRequest(f"qps_limit {wanted} exceeds the builder's QPS pool: {pool - used} of {pool} left")
+
+
+def _within_pool(wanted: int, pool: int) -> None:
+    """No single user can hold more than the whole pool (this also keeps absurd numbers, which the
+    store could not even hold, out of every write)."""
+    if wanted > pool:
+        raise ValidationFailed([f"qps_limit must be at most the builder's QPS pool ({pool}), got {str(wanted)[:20]}"])
 
 
 def _created(item: dict) -> datetime | None:
@@ -65,6 +74,7 @@ def create(principal: Principal, req: CreateUserRequest) -> tuple[CreateUserResp
     if req.eoa_address is not None and not (req.eoa_address.startswith("0x") and len(req.eoa_address) == EVM_ADDRESS_LEN):
         raise ValidationFailed([f"eoa_address must be a 0x-prefixed 20-byte address, got {req.eoa_address[:50]!r}"])
     qps = req.qps_limit or builder_users.DEFAULT_QPS
+    _within_pool(qps, pool_size(principal.customer_id))
     existing = builder_users.get(builder_users.user_id(principal.customer_id, req.external_id))
     if existing is None:
         _check_pool(principal.customer_id, qps)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Query, Response
 
 from ..api.auth import CurrentPrincipal
 from ..api.errors import ValidationFailed
-from ..api.selectors import clamp_limit
+from ..api.selectors import clamp_limit, identifier
 from ..builders import users
 from ..contract.builder import BuilderOnboardResponse, BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UpdateUserRequest, UserList
 from ..contract.common import WireModel
@@ -57,6 +57,9 @@ class BuilderOnboardRequest(OnboardRequest):
 
 @router.post("/onboard", response_model=BuilderOnboardResponse, response_model_exclude_none=True)
 async def onboard_user(principal: CurrentPrincipal, body: Annotated[BuilderOnboardRequest, Body()]):
+    body.customer_id = identifier(body.customer_id, "customer_id")
+    if not body.exchange.strip():
+        raise ValidationFailed(["exchange is required and must not be empty (polymarket or kalshi)"])
     user = users.owned_user(principal, body.customer_id)
     if user.get("status") != "active":
         raise ValidationFailed([f"customer_id {body.customer_id} is deactivated"])

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Header, Query
 
 from ..api.auth import ActingCustomer, CurrentPrincipal
 from ..api.errors import MissingParameter, ValidationFailed
-from ..api.selectors import adapter_for, clamp_limit, pick_outcome
+from ..api.selectors import adapter_for, clamp_limit, identifier, pick_outcome
 from ..contract.trading import BalanceResponse, CreateOrderRequest, FillOut, Order, Position
 from ..exchanges import errors as venue
 from ..trading import service
@@ -84,12 +84,14 @@ async def list_orders(
 @router.get("/orders/{order_id}", response_model=Order)
 async def get_order(customer_id: ActingCustomer, order_id: str, exchange: ExchangeQ = None,
                     x_exchange_credentials: CredsHeader = None) -> Order:
+    order_id = identifier(order_id, "order_id")
     return await service.get_order(_exchange(exchange), customer_id, order_id, x_exchange_credentials)
 
 
 @router.delete("/orders/{order_id}", response_model=Order)
 async def cancel_order(customer_id: ActingCustomer, order_id: str, exchange: ExchangeQ = None,
                        x_exchange_credentials: CredsHeader = None) -> Order:
+    order_id = identifier(order_id, "order_id")
     return await service.cancel_order(_exchange(exchange), customer_id, order_id, x_exchange_credentials)
 
 
