@@ -1,24 +1,27 @@
 """Cross-venue market matching: pair listings that ask the same question on different exchanges.
 
-The method (`text_v1`) is deliberately explainable and cheap enough to run over 100k markets at sync
-time (see docs/matching.md for the measured precision/recall):
+The method (`text_v2`) is explainable and cheap enough to run over 100k markets at sync time; its quality
+is measured on real Kalshi and Polymarket listings (tests/fixtures/matching/, docs/matching.md):
 
-1. **Normalise** each question: accents, case, "u.s." → us, `S&P` → sp; calendar dates ("March 10, 2026",
-   "Mar 10", "10 Mar 2026", "2026-03-10", "March 2026") are pulled out as date facts; amounts
-   ("$100k", "$100,000", "100,000 USD", "$5T", "2.0%", "50+ bps", "GPT-6", roman "VI") become canonical
-   numbers; comparison words become a direction (above/below); aliases (BTC→bitcoin, CPI→inflation...),
-   stop words, a light suffix stemmer, and compound merging ("shut down" → "shutdown" when the corpus
-   spells it that way elsewhere).
-2. **Block**: an inverted index over each market's rarest informative tokens (numbers included) proposes
-   candidates on *other* exchanges, so the work is near-linear, never O(n²).
-3. **Score** a candidate pair: a mix of IDF-weighted token-set containment and Jaccard, then hard rules
-   (numbers must agree when both carry numbers, direction must agree, end dates within a day when both
-   known, explicit text dates must agree, same outcome structure, and the words that distinguish a leg
-   from its siblings in a multi-market event must appear on the other side), plus a bonus for identical
-   end dates.
-4. **Assign** one-to-one per exchange pair, greedily by score (the same question is listed once per venue),
-   then close transitively (a~b, b~c ⇒ a~c) when the implied pair also passes the hard rules.
-5. **Events**: groups (`parsec_group_id`) are matched from their markets' matches (coverage-weighted).
+1. **Normalise** each question: accents, case, "u.s." → us, `S&P` → sp; calendar dates are date facts
+   ("before Jan 1, 2027" also reads as "by Dec 31, 2026"), years are facts ("before 2027" is 2026); amounts
+   become canonical numbers; comparison words (above, hike, cut, ...) a direction, and "no change" / "0bps"
+   a zero change; stop words, a light stemmer, compound merging. A venue's leg label (Kalshi
+   `yes_sub_title`, Polymarket `groupItemTitle`) joins the question when the title does not name it, and a
+   series code adds the words it packs ("KXNBA" → nba) when the catalog uses them elsewhere.
+2. **Dates that mean "decided"**: Kalshi's expected expiration, Polymarket's end date. Kalshi's close_time
+   on long-dated futures is only the latest possible expiration, an upper bound, never a decision date.
+3. **Rules text** (match_rules.py): the first amount, the strictness of the comparison and the primary
+   settlement source; two stated facts that disagree refuse the pair.
+4. **Block**: an inverted index over (token, decision day) proposes candidates on *other* exchanges.
+5. **Events that align**: two groups on two venues whose legs carry the same names under mostly the same
+   context words are the same event; inside them each venue's own words for the event ("Men's World Cup" /
+   "FIFA World Cup", "Pro Football Championship" / "NFL league championship") are naming, not a different
+   question. One event per venue aligns (the final beats the conference round).
+6. **Score** a candidate pair (IDF-weighted containment and Jaccard) after hard rules, assign one-to-one per
+   exchange pair, close transitively, then match events from their markets' links. HIGH needs every piece
+   of evidence read and agreeing (both rules texts, decision dates within a week, no naming left
+   unexplained); anything less is capped below HIGH.
 """
 from __future__ import annotations
 
