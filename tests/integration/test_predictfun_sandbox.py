@@ -97,9 +97,17 @@ def test_trades_window_and_outcome_view(world):
         assert a.price == pytest.approx(1 - b.price) and a.side != b.side
 
 
-def test_no_price_history(world):
-    _, _, _, adapter, _ = world
-    assert adapter.capabilities.fetch_price_history is False
+def test_price_history_from_the_timeseries(world):
+    _, _, _, adapter, markets = world
+    m = next(m for m in markets if m.status == "active")
+    end = int(time.time())
+    for interval in ("1h", "6h", "1d"):
+        candles = asyncio.run(adapter.get_price_history(m, m.outcomes[0], interval, end - 3 * 86400, end))
+        assert candles and [c.timestamp for c in candles] == sorted(c.timestamp for c in candles)
+        assert all(0 <= c.low <= c.open <= c.high <= 1 and c.low <= c.close <= c.high for c in candles)
+    yes = asyncio.run(adapter.get_price_history(m, m.outcomes[0], "1h", end - 86400, end))
+    no = asyncio.run(adapter.get_price_history(m, m.outcomes[1], "1h", end - 86400, end))
+    assert [round(a.close + b.close, 6) for a, b in zip(yes, no)] == [1.0] * len(yes)
 
 
 def test_unknown_market_and_bad_key(world):

@@ -24,6 +24,14 @@ DEFAULT_FEE_BPS = 200
 
 MARKET_URL = "https://predict.fun/market/{slug}"
 
+# Price history: `GET /v1/markets/{id}/timeseries?metric=chance&resolution=` answers the venue's own
+# samples of the first outcome's chance (in percent) at 1m, 5m, 1h or 1d spacing (recorded live,
+# tests/fixtures/venues/predictfun/timeseries.json). Each contract interval asks for the widest
+# resolution that divides it, and candles are built from the samples (as for Polymarket and Opinion).
+TIMESERIES_RESOLUTION = {"1m": "1m", "1h": "1h", "6h": "1h", "1d": "1d", "1w": "1d", "max": "1d"}
+TIMESERIES_LIMIT = 1000  # samples a page
+TIMESERIES_MAX_PAGES = 10
+
 
 def tick_size(decimal_precision: int | None) -> float:
     """`decimalPrecision` 2 -> 0.01, 3 -> 0.001 (the venue allows only these two)."""

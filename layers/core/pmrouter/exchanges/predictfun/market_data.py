@@ -65,3 +65,20 @@ class PredictMarketData:
         if not isinstance(data, list):
             raise VenueProtocolError(config.EXCHANGE_ID, "predict.fun matches data is not a list")
         return [x for x in data if isinstance(x, dict)], cursor
+
+    async def timeseries(self, market_id: str, resolution: str, start: int, end: int) -> list[dict[str, Any]]:
+        """The first outcome's chance samples over [start, end], all cursor pages (bounded)."""
+        samples: list[dict[str, Any]] = []
+        after: str | None = None
+        for _ in range(config.TIMESERIES_MAX_PAGES):
+            data, after = await self._get(f"/v1/markets/{market_id}/timeseries", {
+                "metric": "chance", "resolution": resolution, "from": int(start), "to": int(end),
+                "limit": config.TIMESERIES_LIMIT, "after": after,
+            })
+            series = (data or {}).get("series") if isinstance(data, dict) else None
+            if not isinstance(series, list):
+                raise VenueProtocolError(config.EXCHANGE_ID, "predict.fun timeseries has no series list")
+            samples.extend(x for x in series if isinstance(x, dict))
+            if after is None or len(series) < config.TIMESERIES_LIMIT:
+                break
+        return samples

@@ -233,3 +233,18 @@ def parse_match(event: Mapping[str, Any], outcome_index_set: int, outcome_name: 
         tx_hash=tx,
         taker_address=str(taker.get("signer") or "") or None,
     )
+
+
+# --- price history ----------------------------------------------------------------------------------
+
+def parse_timeseries(samples: list[Mapping[str, Any]], first_outcome: bool) -> list[tuple[int, float]]:
+    """`{x: Unix seconds, y: chance in percent}` samples of the first outcome (indexSet 1) ->
+    (unix_s, price 0..1) points of the requested outcome; the second outcome is 1 - p."""
+    out: list[tuple[int, float]] = []
+    for row in samples:
+        x, y = _int(row.get("x")), _float(row.get("y"))
+        if x is None or y is None or not 0 <= y <= 100:
+            continue
+        p = round(y / 100, 6)
+        out.append((x, p if first_outcome else round(1 - p, 6)))
+    return sorted(out)
