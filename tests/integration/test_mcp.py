@@ -45,6 +45,15 @@ async def hosted(stack, key=None):
 
 
 @asynccontextmanager
+async def hosted_legacy(stack, key=None):
+    """The 2025-11-25 handshake (initialize first), as most desktop agents still speak it."""
+    http = httpx2.AsyncClient(headers={"X-API-Key": key or stack.api_key}, timeout=60)
+    async with http, Client(streamable_http_client(stack.url + "/mcp", http_client=http), mode="legacy") as client:
+        assert client.protocol_version == "2025-11-25"
+        yield client
+
+
+@asynccontextmanager
 async def stdio(stack, **env):
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "pmrouter.cli", "mcp"], cwd=str(ROOT),
@@ -54,7 +63,7 @@ async def stdio(stack, **env):
         yield client
 
 
-TRANSPORTS = {"hosted": hosted, "stdio": stdio}
+TRANSPORTS = {"hosted": hosted, "hosted-legacy": hosted_legacy, "stdio": stdio}
 
 
 def run(coro):
@@ -192,3 +201,93 @@ def test_hosted_endpoint_requires_an_api_key(stack):
         h = {**headers, **({"X-API-Key": key} if key else {})}
         r = httpx.post(stack.url + "/mcp", json=msg, headers=h, timeout=30)
         assert r.status_code == 401 and r.json()["code"] == "unauthorized", r.text
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_stream_tools_read_books_from_the_ws_endpoint(stack, resting, transport):
+    m, _ = resting.market("kalshi")
+
+    async def go():
+        async with TRANSPORTS[transport](stack) as client:
+            res, feed = await call(client, "parsec.stream.open_market_feed",
+                                   markets=[{"parsec_id": m["parsec_id"], "depth": 3}])
+            assert not res.is_error, feed
+            res, again = await call(client, "parsec.stream.read", stream_id=feed["stream_id"])
+            res2, gone = await call(client, "parsec.stream.unsubscribe", stream_id=again["stream_id"],
+                                    markets=[{"parsec_id": m["parsec_id"]}])
+            res3, empty = await call(client, "parsec.stream.read", stream_id=gone["stream_id"])
+            res4, bogus = await call(client, "parsec.stream.read", stream_id="st_not-a-token")
+            return feed, again, gone, (res3, empty), (res4, bogus)
+
+    feed, again, gone, (res3, empty), (res4, bogus) = run(go())
+    for read in (feed, again):
+        assert read["source"] == "ws", read
+        (frame,) = read["messages"]
+        assert frame["type"] == "orderbook" and frame["kind"] == "snapshot" and frame["parsec_id"] == m["parsec_id"]
+        assert frame["bids"] and len(frame["bids"]) <= 3 and frame["server_seq"] >= 1
+    assert gone["subscriptions"] == []
+    assert res3.is_error and empty["code"] == "validation_error"
+    assert res4.is_error and bogus["code"] == "validation_error"
+
+
+def test_stream_tools_fall_back_to_the_rest_book_when_ws_is_unreachable(stack, resting):
+    m, _ = resting.market("kalshi")
+
+    async def go():
+        async with stdio(stack, PMROUTER_WS_URL="ws://127.0.0.1:9/ws") as client:
+            return await call(client, "parsec.stream.open_market_feed", markets=[{"parsec_id": m["parsec_id"]}])
+
+    res, feed = run(go())
+    assert not res.is_error and feed["source"] == "polling" and "/ws unavailable" in feed["notes"][0]
+    (frame,) = feed["messages"]
+    assert frame["type"] == "orderbook" and frame["feed_state"] == "polling" and frame["bids"]
+
+
+def test_concurrent_duplicates_of_an_agent_order_place_one(stack, resting):
+    m, order = resting.body("kalshi", price_offset=5)
+
+    async def go():
+        async with hosted(stack) as client:
+            return await asyncio.gather(*(call(client, "parsec.trade.create_order", exchange="kalshi",
+                                               idempotency_key="agent-concurrent-1", **order) for _ in range(4)))
+
+    results = run(go())
+    ids = {o["id"] for r, o in results if not r.is_error}
+    assert len(ids) == 1, results
+    assert resting.open_ids("kalshi", m["exchange_market_id"]).count(ids.pop()) == 1
+
+
+def _rpc(http, key, method, params, rid=1):
+    return http.post("/mcp", json={"jsonrpc": "2.0", "id": rid, "method": method, "params": params},
+                     headers={"X-API-Key": key, "Accept": "application/json, text/event-stream",
+                              "MCP-Protocol-Version": "2025-11-25"})
+
+
+def test_hosted_calls_are_rate_limited_like_the_rest_api(stack):
+    """A free key (5 requests a second): tool calls spend the tokens of the API calls they make
+    and come back with the API's own 429 body; protocol messages spend one each and are answered
+    429 at the endpoint."""
+    from pmrouter.auth.apikeys import new_api_key, store_key
+    from pmrouter.store.accounts import create_account
+    from pmrouter.usage import limits
+
+    account = create_account("trader", "free")
+    key = new_api_key()
+    store_key(key, account["customer_id"], "trader", "free")
+    http = httpx.Client(base_url=stack.url, timeout=30)  # kept alive: a request takes milliseconds
+    _rpc(http, stack.api_key, "tools/list", {})  # the tool list is built once per process
+    limits.limiter.reset()
+    outcomes = []
+    for i in range(15):
+        r = _rpc(http, key, "tools/call", {"name": "parsec.market.list_exchanges", "arguments": {}}, i)
+        assert r.status_code == 200, r.text
+        result = r.json()["result"]
+        outcomes.append(json.loads(result["content"][0]["text"]) if result.get("isError") else "ok")
+        if result.get("isError"):
+            break
+    assert outcomes[:5] == ["ok"] * 5
+    assert outcomes[-1] == {"error": "rate limit exceeded", "code": "rate_limit_exceeded", "retryable": True,
+                            "tier": "free", "limit_qps": 5}
+    listed = _rpc(http, key, "tools/list", {})
+    assert listed.status_code == 429 and listed.json()["code"] == "rate_limit_exceeded"
+    assert int(listed.headers["Retry-After"]) >= 1

@@ -9,6 +9,7 @@ stateless MCP transport answers the message: no session outlives the request."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
@@ -69,6 +70,17 @@ async def _run_asgi(app, scope: dict[str, Any], body: bytes) -> Response:
     return Response(b"".join(chunks), status_code=status, headers=keep)
 
 
+def _ws_url(request: Request) -> str | None:
+    """Where the stream tools find `/ws`: PMROUTER_WS_URL (the stack's WebSocket API), else this
+    server's own port, as the local stack serves both; a Lambda without it polls the REST book."""
+    url = os.environ.get("PMROUTER_WS_URL")
+    if url or os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return url or None
+    from .stdio import ws_url_for
+
+    return ws_url_for(str(request.base_url))
+
+
 def make_router(rest_app_factory) -> APIRouter:
     """`rest_app_factory()` gives the app whose routes the tools call (all REST groups)."""
     router = APIRouter(tags=["mcp"])
@@ -85,7 +97,8 @@ def make_router(rest_app_factory) -> APIRouter:
         body = await request.body()
         _admit(response, x_api_key, body)
         api = in_process(rest_app_factory(), x_api_key or "", request.headers.get("x-request-id"))
-        ctx = Context(api, allow_key_export=allow_key_export_from_env())
+        ctx = Context(api, allow_key_export=allow_key_export_from_env(), api_key=x_api_key or "",
+                      ws_url=_ws_url(request))
         manager = StreamableHTTPSessionManager(app=build_server(lambda: ctx), stateless=True, json_response=True)
         try:
             async with manager.run():

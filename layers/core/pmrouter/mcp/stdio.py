@@ -13,13 +13,22 @@ from .tools import Context, allow_key_export_from_env
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+def ws_url_for(base_url: str) -> str:
+    """`make run` serves `/ws` on the API's port; a deployment whose WebSocket API lives elsewhere
+    sets PMROUTER_WS_URL."""
+    base = base_url.rstrip("/")
+    return ("wss://" + base[len("https://"):] if base.startswith("https://")
+            else "ws://" + base.removeprefix("http://")) + "/ws"
+
+
 async def serve(base_url: str, api_key: str) -> None:
     from mcp.server.stdio import stdio_server
 
     from .server import build_server
 
     api = over_http(base_url, api_key)
-    ctx = Context(api, allow_key_export=allow_key_export_from_env())
+    ctx = Context(api, allow_key_export=allow_key_export_from_env(), api_key=api_key,
+                  ws_url=os.environ.get("PMROUTER_WS_URL") or ws_url_for(base_url))
     server = build_server(lambda: ctx)
     try:
         async with stdio_server() as (read, write):

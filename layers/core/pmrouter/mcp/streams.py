@@ -5,9 +5,10 @@ invocation per message), so a feed is not a connection held by the server: it is
 the agent carries, naming its subscriptions and the sequence it has read up to. `read` asks the
 feed source for the current book of every subscription.
 
-`PollingFeed` (today) reads each book from `GET /orderbook` and frames it as the `/ws` snapshot
-message. A `/ws`-backed source (a WebSocket client on the deployment's `/ws`, reading snapshots and
-deltas) replaces it behind the same interface when the streaming endpoint lands; docs/mcp.md."""
+`WsFeed` reads from the deployment's `/ws` (pmrouter.stream): it authenticates with the caller's
+key, subscribes, and returns each book's snapshot frame as the streaming server sent it.
+`PollingFeed` frames `GET /orderbook` the same way, for a server that cannot reach a `/ws` (a
+hosted Lambda without PMROUTER_WS_URL) or when the `/ws` fails. docs/mcp.md."""
 from __future__ import annotations
 
 import asyncio
@@ -17,26 +18,81 @@ import time
 from typing import Any, Protocol
 
 from .api import Api
-from .tools import Context, Result, ToolDef, error, op
+from .tools import Context, Result, ToolDef, error
 
 MAX_SUBSCRIPTIONS = 20
-SELECTOR_ARGS = ("parsec_id", "outcome", "limit")
+SELECTOR_ARGS = ("parsec_id", "outcome", "depth")
 
 
 class FeedSource(Protocol):
     name: str
 
-    async def snapshot(self, api: Api, sub: dict[str, Any], seq: int) -> dict[str, Any]: ...
+    async def read(self, subs: list[dict[str, Any]], seq: int) -> list[dict[str, Any]]:
+        """One frame per subscription: its current book (the `/ws` snapshot frame) or an error."""
+        ...
+
+
+def _match(frame: dict[str, Any], sub: dict[str, Any]) -> bool:
+    if frame.get("parsec_id") != sub["parsec_id"]:
+        return False
+    return not sub.get("outcome") or frame.get("type") == "error" or \
+        str(frame.get("outcome", "")).lower() == str(sub["outcome"]).lower()
+
+
+class WsFeed:
+    """The deployment's `/ws`: auth with the caller's key, subscribe, take each book's snapshot as
+    the streaming server frames it (its own `server_seq`, `book_state`, `feed_state`), close."""
+
+    name = "ws"
+
+    def __init__(self, url: str, api_key: str, timeout: float = 10.0):
+        self.url, self.api_key, self.timeout = url, api_key, timeout
+
+    async def read(self, subs: list[dict[str, Any]], seq: int) -> list[dict[str, Any]]:
+        import websockets
+
+        found: dict[int, dict[str, Any]] = {}
+        async with websockets.connect(self.url, open_timeout=self.timeout, close_timeout=1,
+                                      max_size=2**22) as ws:
+            await ws.send(json.dumps({"type": "auth", "api_key": self.api_key}))
+            first = json.loads(await asyncio.wait_for(ws.recv(), self.timeout))
+            if first.get("type") != "auth_ok":
+                raise ConnectionError(f"/ws refused the key: {first.get('message') or first.get('type')}")
+            await ws.send(json.dumps({"type": "subscribe", "markets": [
+                {"parsec_id": s["parsec_id"], "outcome": s.get("outcome"), "depth": s.get("depth")} for s in subs]}))
+            deadline = asyncio.get_running_loop().time() + self.timeout
+            while len(found) < len(subs):
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                try:
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+                except asyncio.TimeoutError:
+                    break
+                if frame.get("type") not in ("orderbook", "error") or frame.get("kind", "snapshot") != "snapshot":
+                    continue
+                for i, sub in enumerate(subs):
+                    if i not in found and _match(frame, sub):
+                        found[i] = frame
+                        break
+        return [found.get(i) or {"type": "error", "parsec_id": s["parsec_id"], "code": "timeout",
+                                 "message": "no snapshot from /ws in time"} for i, s in enumerate(subs)]
 
 
 class PollingFeed:
-    """Books from the REST endpoint, in the `/ws` `orderbook` snapshot frame."""
+    """Books from `GET /orderbook`, framed as the `/ws` snapshot (used where no `/ws` is reachable)."""
 
     name = "polling"
 
-    async def snapshot(self, api: Api, sub: dict[str, Any], seq: int) -> dict[str, Any]:
-        r = await api.get("/orderbook", parsec_id=sub["parsec_id"], outcome=sub.get("outcome"),
-                          limit=sub.get("limit") or 10)
+    def __init__(self, api: Api):
+        self.api = api
+
+    async def read(self, subs: list[dict[str, Any]], seq: int) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(self._one(s, seq + i + 1) for i, s in enumerate(subs))))
+
+    async def _one(self, sub: dict[str, Any], seq: int) -> dict[str, Any]:
+        r = await self.api.get("/orderbook", parsec_id=sub["parsec_id"], outcome=sub.get("outcome"),
+                               limit=sub.get("depth") or 10)
         if not r.ok:
             body = r.body if isinstance(r.body, dict) else {}
             return {"type": "error", "parsec_id": sub["parsec_id"], "code": body.get("code"),
@@ -50,8 +106,15 @@ class PollingFeed:
                 "ingest_ts_ms": int(time.time() * 1000)}
 
 
-def feed_source() -> FeedSource:
-    return PollingFeed()
+async def read_books(ctx: Context, subs: list[dict[str, Any]], seq: int) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """The `/ws` when this server can reach one; else (or if it fails) the REST book."""
+    notes: list[str] = []
+    if ctx.ws_url:
+        try:
+            return "ws", await WsFeed(ctx.ws_url, ctx.api_key).read(subs, seq), notes
+        except Exception as exc:  # an unreachable /ws must not cost the agent its books
+            notes.append(f"/ws unavailable ({type(exc).__name__}); books read from REST instead")
+    return "polling", await PollingFeed(ctx.api).read(subs, seq), notes
 
 
 # --- the stream token -----------------------------------------------------------------------------------
@@ -90,11 +153,13 @@ def _key(sub: dict[str, Any]) -> str:
 
 
 async def _read(ctx: Context, state: dict[str, Any]) -> dict[str, Any]:
-    source = feed_source()
     seq = int(state.get("seq", 0))
-    frames = await asyncio.gather(*(source.snapshot(ctx.api, s, seq + i + 1) for i, s in enumerate(state["subs"])))
+    source, frames, notes = await read_books(ctx, state["subs"], seq)
     state = {**state, "seq": seq + len(frames)}
-    return {"stream_id": encode(state), "source": source.name, "messages": list(frames)}
+    out = {"stream_id": encode(state), "source": source, "messages": frames}
+    if notes:
+        out["notes"] = notes
+    return out
 
 
 def _guard(fn):
@@ -107,7 +172,7 @@ def _guard(fn):
 
 
 async def _connect(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    return {"stream_id": encode({"v": 1, "subs": [], "seq": 0}), "source": feed_source().name,
+    return {"stream_id": encode({"v": 1, "subs": [], "seq": 0}), "source": "ws" if ctx.ws_url else "polling",
             "note": "the stream_id carries this feed's subscriptions; pass the newest one to every stream tool"}
 
 
@@ -165,23 +230,25 @@ async def open_feed(ctx: Context, args: dict[str, Any]) -> Result:
     return await _guard(run)(ctx, args)
 
 
-# --- schemas: a market selector is the order book's own (parsec_id, outcome, limit) ----------------------
+# --- schemas: a market selector is the `/ws` contract's own (stream/messages.MarketSelector) ------------
+
+def selector_schema() -> dict[str, Any]:
+    from ..stream.messages import MarketSelector
+
+    item = MarketSelector.model_json_schema()
+    props = {k: v for k, v in item["properties"].items() if k in SELECTOR_ARGS}
+    return {"type": "object", "properties": props, "required": ["parsec_id"], "additionalProperties": False,
+            "title": item.get("title", "MarketSelector")}
+
 
 def selectors_schema(with_stream: bool = False) -> dict[str, Any]:
-    item = op("GET", "/orderbook").input_schema(only=SELECTOR_ARGS)
-    item["required"] = ["parsec_id"]
-    defs = item.pop("$defs", None)
-    props: dict[str, Any] = {"markets": {"type": "array", "items": item, "minItems": 1,
+    props: dict[str, Any] = {"markets": {"type": "array", "items": selector_schema(), "minItems": 1,
                                          "maxItems": MAX_SUBSCRIPTIONS}}
     required = ["markets"]
     if with_stream:
         props = {"stream_id": STREAM_ID, **props}
         required.insert(0, "stream_id")
-    schema: dict[str, Any] = {"type": "object", "properties": props, "required": required,
-                              "additionalProperties": False}
-    if defs:
-        schema["$defs"] = defs
-    return schema
+    return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
 
 STREAM_ID = {"type": "string", "description": "the token from parsec.stream.connect (always pass the newest)"}
@@ -193,7 +260,7 @@ def _stream_only(extra: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def _resync_schema() -> dict[str, Any]:
-    return _stream_only({"parsec_id": op("GET", "/orderbook").arg("parsec_id").schema})
+    return _stream_only({"parsec_id": selector_schema()["properties"]["parsec_id"]})
 
 
 def _empty() -> dict[str, Any]:

@@ -45,6 +45,8 @@ class Context:
 
     api: Api
     allow_key_export: bool = False
+    api_key: str = ""  # the caller's key, for the `/ws` (stream tools)
+    ws_url: str | None = None  # the deployment's `/ws`, where this server can reach it
 
 
 Runner = Callable[[Context, dict[str, Any]], Awaitable[Result]]
@@ -58,6 +60,7 @@ class ToolDef:
     schema: Callable[[], dict[str, Any]]
     run: Runner
     idempotent: bool = False
+    operation: tuple[str, str] | None = None  # the REST operation a plain tool is
 
 
 def allow_key_export_from_env() -> bool:
@@ -80,7 +83,8 @@ def rest_tool(name: str, method: str, path: str, description: str, effect: Effec
     async def run(ctx: Context, args: dict[str, Any]) -> Result:
         return Result.of(await call_op(ctx, method, path, args))
 
-    return ToolDef(name, description, effect, lambda: op(method, path).input_schema(), run, idempotent)
+    return ToolDef(name, description, effect, lambda: op(method, path).input_schema(), run, idempotent,
+                   (method, path))
 
 
 # --- the two plain tools with rules of their own ------------------------------------------------------
@@ -129,7 +133,7 @@ PLAIN: tuple[ToolDef, ...] = (
     ToolDef(P + "trade.create_order", "Place a limit order on a venue (moves money). Always carries an "
             "Idempotency-Key: pass idempotency_key and reuse it on any retry; if absent one is generated and "
             "returned. Preview first with parsec.trade.preview_order.", "destructive",
-            _schema_of("POST", "/orders"), _create_order),
+            _schema_of("POST", "/orders"), _create_order, operation=("POST", "/orders")),
     rest_tool(P + "trade.cancel_order", "DELETE", "/orders/{order_id}", "Cancel an open order.", "destructive",
               idempotent=True),
     rest_tool(P + "trade.list_orders", "GET", "/orders", "The caller's orders on one exchange (open by default)."),
@@ -147,7 +151,7 @@ PLAIN: tuple[ToolDef, ...] = (
     rest_tool(P + "wallet.get_state", "GET", "/wallet", "Managed wallets and linked exchanges."),
     ToolDef(P + "wallet.export_key", "Export the managed wallet's private key (a secret that controls funds). "
             "Disabled unless the operator enables it.", "destructive",
-            _schema_of("POST", "/wallet/export-key"), _export_key),
+            _schema_of("POST", "/wallet/export-key"), _export_key, operation=("POST", "/wallet/export-key")),
     # builder
     rest_tool(P + "builder.create_user", "POST", "/builder/users", "Create an end user.", "write"),
     rest_tool(P + "builder.list_users", "GET", "/builder/users", "The builder's end users."),
