@@ -235,7 +235,10 @@ def _public(row: dict[str, Any]) -> dict[str, Any]:
 def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
     """The Predict.fun simulator. With `api_key` set only that key is accepted; without it any
     non-empty `x-api-key` passes (the header itself is always required, as on mainnet)."""
+    from .predictfun_trading import PredictTrading, routes as trading_routes, user_matches
+
     world = PredictWorld(universe)
+    trading = world.trading = PredictTrading(world)
 
     def denied(request: Request) -> JSON | None:
         key = request.headers.get("x-api-key")
@@ -310,6 +313,9 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         if isinstance(mid, JSON):
             return mid
         levels = world.book(mid)
+        live = trading.yes_depth(mid)  # once orders traded here, the matching engine's book
+        if live is not None:
+            levels = {"bids": [[p, q] for p, q in live[0]], "asks": [[p, q] for p, q in live[1]]}
         return ok({"marketId": mid, "updateTimestampMs": int(time.time() * 1000),
                    "asks": levels["asks"], "bids": levels["bids"]})
 
@@ -366,7 +372,9 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         if isinstance(paged, JSON):
             return paged
         raw = request.query_params.get("marketId")
-        if raw in (None, ""):
+        if request.query_params.get("signerAddress"):  # a wallet's own fills
+            rows = user_matches(trading, request.query_params["signerAddress"], raw)
+        elif raw in (None, ""):
             rows = world.all_matches()
         elif not raw.isdigit():
             return fail(400, "Invalid query: marketId must be a number")
@@ -385,5 +393,10 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         Route("/v1/categories", categories),
         Route("/v1/categories/{slug}", category),
         Route("/v1/orders/matches", matches),
+        *trading_routes(trading, denied),
     ]
-    return Starlette(routes=routes)
+    from .faults import with_faults
+
+    app = Starlette(routes=routes)
+    app.state.world = world
+    return with_faults(app, lambda status: {"success": False, "message": "sandbox fault"})

@@ -143,11 +143,11 @@ def _q(request: httpx.Request) -> dict:
     return {k: v[0] for k, v in parse_qs(urlparse(str(request.url)).query).items()}
 
 
-def test_capabilities_are_data_only():
+def test_capabilities_trade_and_have_price_history():
     caps = PredictFunAdapter.capabilities
     assert caps.fetch_markets and caps.fetch_orderbook and caps.fetch_trades
+    assert caps.create_order and caps.cancel_order and caps.fetch_balance and caps.fetch_fills
     assert caps.fetch_price_history  # from /v1/markets/{id}/timeseries
-    assert not caps.create_order and not caps.fetch_balance
 
 
 def test_list_markets_follows_cursors_and_maps_fields(venue):

@@ -15,6 +15,7 @@ from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket,
                     VenueOutcome)
+from ..cache import TtlCache
 from ..errors import MarketNotFound, VenueError
 from ..http import VenueHttp
 from . import config, schemas
@@ -40,7 +41,10 @@ class PredictFunAdapter(ExchangeAdapter):
         fetch_orderbook=True,
         fetch_trades=True,
         fetch_price_history=True,
+        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
+        fetch_order_history=True,
     )
+    order_types = frozenset({"gtc", "gtd", "ioc", "fok"})  # LIMIT (+expiration), MARKET (+isFillOrKill): trading.py
     fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
                          note=_fee_note(config.DEFAULT_FEE_BPS))
 
@@ -48,6 +52,12 @@ class PredictFunAdapter(ExchangeAdapter):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = PredictMarketData(self.http, config.auth_headers(settings))
         self._categories: dict[str, dict[str, Any]] = {}  # slug -> {title, startsAt, endsAt, status}
+        self.jwts: TtlCache[str, str] = TtlCache(600, 10_000)  # wallet -> login JWT (trading.py)
+
+    def open_session(self, credentials):
+        from .trading import PredictFunSession
+
+        return PredictFunSession(self, credentials)
 
     # --- metadata cache ---------------------------------------------------------------------------
 
