@@ -178,6 +178,14 @@ def test_a_third_partys_authorization_cannot_pay_for_this_customer(esc):
     assert not [x for x in escrow_rows() if x["customer_id"] == esc.customer_id]
 
 
+def test_one_customers_authorization_cannot_pay_for_another_customers_order(api, resting, esc):
+    other = Escrow(api, resting)  # another end user of the same builder
+    r = other.order(esc.auth())  # signed by the first user's wallet
+    assert r.status_code == 400, r.text
+    assert "payer" in r.json()["error"]
+    assert not [x for x in escrow_rows() if x["customer_id"] == other.customer_id]
+
+
 def test_the_fee_cap_is_enforced(esc):
     cap_bps = esc.cfg["fee_bps"]
     over = max(esc.fee(cap_bps), int(esc.cfg["min_fee_usdc"])) + 1
