@@ -15,7 +15,8 @@ def _write_local_env() -> None:
     keep = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION",
             "PMROUTER_PLATFORM_SECRET_ID", "PMROUTER_KMS_KEY_ID")
     lines = [f"{k}={v}" for k, v in sorted(os.environ.items())
-             if k in keep or (k.startswith("PMROUTER_") and k.endswith("_TABLE"))]
+             if k in keep or (k.startswith("PMROUTER_") and k.endswith("_TABLE"))
+             or k.startswith(("PMROUTER_CHAIN_", "PMROUTER_ESCROW_", "PMROUTER_CTF_"))]
     os.makedirs(".pmrouter", exist_ok=True)
     with open(".pmrouter/local.env", "w") as fh:
         fh.write("# written by `make run` for `pmrouter --local`\n" + "\n".join(lines) + "\n")
@@ -55,6 +56,12 @@ pmrouter is running ({took:.1f} s)
 """)
     for name, url in stack.urls.items():
         print(f"  sandbox {name:<17} {url}")
+    if stack.chain is not None:
+        print(f"""
+  Local chain  {stack.chain.url} (anvil, chain id 137)
+    USDC (local)       {stack.chain.usdc}
+    ConditionalTokens  {stack.chain.ctf}
+    ParsecFeeEscrow    {stack.chain.escrow}  (treasury {stack.chain.treasury})""")
     print(f"""
 Operator CLI:  .venv/bin/pmrouter --local account create --type builder --tier pro
 
