@@ -1,4 +1,8 @@
-"""Kalshi adapter against payloads in the venue's documented (fixed-point, 2026) shapes."""
+"""Kalshi adapter against bodies recorded from the live venue (tests/fixtures/venues/kalshi, each naming
+its source; fixed-point 2026 shapes: `*_dollars` prices, `*_fp` counts, `orderbook_fp`). Where no live
+body was recorded (an event, a traded candle, errors) the fixture is the official kalshi-python-sync
+model filled with realistic values. The market the book, candles and trades were recorded on
+(KXELONMARS-99) is served as a copy of a recorded market with its ticker changed."""
 from __future__ import annotations
 
 import asyncio
@@ -11,61 +15,48 @@ from pmrouter.exchanges.errors import MarketNotFound, VenueRateLimited
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.kalshi.adapter import KalshiAdapter
 from pmrouter.settings import Settings
+from tests.fixtures.venues import load
 
 BASE = "https://kalshi.test/trade-api/v2"
+MVE = "KXMVECROSSCATEGORY0-S20264DD30BF0797-250476EBDF3"
+ELON = "KXELONMARS-99"
 
 
-def _m(ticker: str, event: str) -> dict:
-    return {"ticker": ticker, "event_ticker": event, "title": f"{ticker}?", "status": "active",
-            "yes_bid_dollars": "0.4200", "yes_ask_dollars": "0.4500", "last_price_dollars": "0.4300",
-            "volume_fp": "1200.00", "volume_24h_fp": "50.00", "open_interest_fp": "300.00",
-            "close_time": "2026-12-31T23:59:00Z", "price_level_structure": "tapered_deci_cent",
-            "price_ranges": [{"start": "0.0000", "end": "0.1000", "step": "0.0010"},
-                             {"start": "0.1000", "end": "0.9000", "step": "0.0100"},
-                             {"start": "0.9000", "end": "1.0000", "step": "0.0010"}]}
+def _elon() -> dict:
+    m = load("kalshi", "markets")["markets"][0]
+    m.update(ticker=ELON, event_ticker=ELON, title="Will Elon Musk visit Mars before 2099?",
+             yes_bid_dollars="0.1000", yes_ask_dollars="0.1200", last_price_dollars="0.1000")
+    return m
 
 
 def handler(request: httpx.Request) -> httpx.Response:
     path = request.url.path.removeprefix("/trade-api/v2")
     q = request.url.params
     if path == "/markets":
-        if not q.get("cursor"):
-            return httpx.Response(200, json={"markets": [_m("KXA-26DEC31-T1", "KXA-26DEC31")], "cursor": "page2"})
-        return httpx.Response(200, json={"markets": [_m("KXA-26DEC31-T2", "KXA-26DEC31")], "cursor": ""})
+        body = load("kalshi", "markets")
+        if q.get("cursor"):
+            body = {"markets": [_elon()], "cursor": ""}
+        return httpx.Response(200, json=body)
     if path == "/events":
-        return httpx.Response(200, json={"events": [{"event_ticker": "KXA-26DEC31", "series_ticker": "KXA",
-                                                     "title": "A on Dec 31"}], "cursor": ""})
-    if path == "/markets/KXA-26DEC31-T1/orderbook":
-        return httpx.Response(200, json={"orderbook_fp": {
-            "yes_dollars": [["0.4000", "20.00"], ["0.4200", "13.00"]],
-            "no_dollars": [["0.5300", "7.00"], ["0.5500", "5.00"]]}})
-    if path == "/series/KXA/markets/KXA-26DEC31-T1/candlesticks":
+        ev = load("kalshi", "event")["event"]
+        return httpx.Response(200, json={"events": [ev], "cursor": ""})
+    if path == f"/markets/{ELON}":
+        return httpx.Response(200, json={"market": _elon()})
+    if path == f"/events/{ELON}":
+        return httpx.Response(200, json=load("kalshi", "event"))
+    if path == f"/markets/{ELON}/orderbook":
+        return httpx.Response(200, json=load("kalshi", "orderbook"))
+    if path == f"/series/KXELONMARS/markets/{ELON}/candlesticks":
         assert q["period_interval"] == "60"
-        return httpx.Response(200, json={"ticker": "KXA-26DEC31-T1", "candlesticks": [
-            {"end_period_ts": 1_700_003_600, "price": {"open_dollars": "0.4000", "high_dollars": "0.4500",
-                                                        "low_dollars": "0.3900", "close_dollars": "0.4400"},
-             "yes_bid": {}, "yes_ask": {}, "volume_fp": "12.00", "open_interest_fp": "100.00"},
-            {"end_period_ts": 1_700_007_200, "price": {"open_dollars": None, "high_dollars": None,
-                                                        "low_dollars": None, "close_dollars": None},
-             "yes_bid": {"open_dollars": "0.4300", "high_dollars": "0.4300", "low_dollars": "0.4300", "close_dollars": "0.4300"},
-             "yes_ask": {"open_dollars": "0.4500", "high_dollars": "0.4500", "low_dollars": "0.4500", "close_dollars": "0.4500"},
-             "volume_fp": "0.00", "open_interest_fp": "100.00"}]})
+        body = load("kalshi", "candlesticks_quotes")
+        body["candlesticks"] += load("kalshi", "candlesticks_traded")["candlesticks"]
+        return httpx.Response(200, json=body)
     if path == "/markets/trades":
-        return httpx.Response(200, json={"trades": [
-            {"trade_id": "t2", "ticker": "KXA-26DEC31-T1", "count_fp": "3.00", "yes_price_dollars": "0.4400",
-             "no_price_dollars": "0.5600", "taker_outcome_side": "no", "taker_book_side": "ask",
-             "created_time": "2026-11-20T10:00:05Z"},
-            {"trade_id": "t1", "ticker": "KXA-26DEC31-T1", "count_fp": "1.00", "yes_price_dollars": "0.4300",
-             "no_price_dollars": "0.5700", "taker_outcome_side": "yes", "taker_book_side": "bid",
-             "created_time": "2026-11-20T10:00:00Z"}], "cursor": "next-1"})
-    if path == "/markets/KXA-26DEC31-T1":
-        return httpx.Response(200, json={"market": _m("KXA-26DEC31-T1", "KXA-26DEC31")})
-    if path == "/events/KXA-26DEC31":
-        return httpx.Response(200, json={"event": {"event_ticker": "KXA-26DEC31", "series_ticker": "KXA",
-                                                   "title": "A on Dec 31"}, "markets": []})
+        assert q["ticker"] == ELON
+        return httpx.Response(200, json=load("kalshi", "trades"))
     if path == "/markets/SLOW":
-        return httpx.Response(429, json={"error": "too many requests"})
-    return httpx.Response(404, json={"error": {"code": "not_found", "message": "market not found", "details": ""}})
+        return httpx.Response(429, json=load("kalshi", "error_429"))
+    return httpx.Response(404, json=load("kalshi", "error_404"))
 
 
 @pytest.fixture()
@@ -79,39 +70,49 @@ def adapter():
 
 def test_catalog_pages_and_fixed_point(adapter):
     markets = asyncio.run(adapter.list_markets())
-    assert [m.exchange_market_id for m in markets] == ["KXA-26DEC31-T1", "KXA-26DEC31-T2"]
+    assert [m.exchange_market_id for m in markets] == [MVE, "KXMVECROSSCATEGORY-S202635B8B659091-5122119F87F", ELON]
     m = markets[0]
-    assert m.group_title == "A on Dec 31" and m.exchange_group_id == "KXA-26DEC31"
-    assert (m.best_bid, m.best_ask, m.last_price, m.volume_total) == (0.42, 0.45, 0.43, 1200.0)
-    assert m.outcomes[0].token_id is None and m.outcomes[0].price == pytest.approx(0.435)
-    assert adapter.tick_at(m, 0.05) == 0.001 and adapter.tick_at(m, 0.5) == 0.01
+    assert m.exchange_group_id == "KXMVECROSSCATEGORY0-S20264DD30BF0797" and m.question == "yes Indianapolis,yes New York J"
+    assert (m.best_bid, m.best_ask, m.volume_total) == (0.0, 0.0, 0.0) and m.status == "active"
+    assert m.outcomes[0].token_id is None
+    # center_deci_edge_centi_cent: 0.0001 steps at the edges, 0.001 in the middle.
+    assert adapter.tick_at(m, 0.005) == 0.0001 and adapter.tick_at(m, 0.5) == 0.001
+    elon = markets[2]
+    assert elon.group_title == "Will Elon Musk visit Mars?" and (elon.best_bid, elon.best_ask) == (0.1, 0.12)
 
 
 def test_bids_only_book_becomes_best_first_both_sides(adapter):
-    m = asyncio.run(adapter.get_market("KXA-26DEC31-T1"))
-    yes = asyncio.run(adapter.get_orderbook(m, m.outcomes[0], 10))
-    assert yes.bids == [(0.42, 13.0), (0.40, 20.0)]
-    assert yes.asks == [(0.45, 5.0), (0.47, 7.0)]
-    no = asyncio.run(adapter.get_orderbook(m, m.outcomes[1], 10))
-    assert no.bids == [(0.55, 5.0), (0.53, 7.0)] and no.asks == [(0.58, 13.0), (0.60, 20.0)]
+    """Live: YES bids up to 0.10 and NO bids up to 0.88, both ascending; a NO bid at q is a YES ask at 1 - q."""
+    m = asyncio.run(adapter.get_market(ELON))
+    yes = asyncio.run(adapter.get_orderbook(m, m.outcomes[0], 2))
+    assert yes.bids == [(0.1, 79.35), (0.09, 735.07)]
+    assert yes.asks == [(0.12, 265.22), (0.13, 1799.44)]
+    no = asyncio.run(adapter.get_orderbook(m, m.outcomes[1], 2))
+    assert no.bids == [(0.88, 265.22), (0.87, 1799.44)] and no.asks == [(0.9, 79.35), (0.91, 735.07)]
 
 
 def test_candles_start_of_period_and_quote_fallback(adapter):
-    m = asyncio.run(adapter.get_market("KXA-26DEC31-T1"))
-    candles = asyncio.run(adapter.get_price_history(m, m.outcomes[0], "1h", 1_700_000_000, 1_700_010_000))
-    assert [int(c.timestamp.timestamp()) for c in candles] == [1_700_000_000, 1_700_003_600]
-    assert (candles[0].open, candles[0].high, candles[0].low, candles[0].close) == (0.40, 0.45, 0.39, 0.44)
-    assert candles[1].close == pytest.approx(0.44) and candles[0].volume == 12.0
-    no = asyncio.run(adapter.get_price_history(m, m.outcomes[1], "1h", 1_700_000_000, 1_700_010_000))
-    assert (no[0].high, no[0].low) == (pytest.approx(0.61), pytest.approx(0.55))
+    """Quiet hours (live) carry no trade prices: the candle is the bid/ask midpoint (0.11); the traded hour
+    uses its price OHLC. end_period_ts is the end of the hour: candles are stamped with its start."""
+    m = asyncio.run(adapter.get_market(ELON))
+    candles = asyncio.run(adapter.get_price_history(m, m.outcomes[0], "1h", 1789380000, 1789480000))
+    assert [int(c.timestamp.timestamp()) for c in candles] == [1789383600, 1789408800, 1789426800, 1789470000]
+    assert all(c.close == pytest.approx(0.11) and c.volume == 0.0 for c in candles[:3])
+    last = candles[-1]
+    assert (last.open, last.high, last.low, last.close, last.volume) == (0.1, 0.11, 0.09, 0.11, 30.0)
+    no = asyncio.run(adapter.get_price_history(m, m.outcomes[1], "1h", 1789380000, 1789480000))
+    assert (no[-1].high, no[-1].low) == (pytest.approx(0.91), pytest.approx(0.89))
 
 
 def test_trades_sides_and_prices(adapter):
-    m = asyncio.run(adapter.get_market("KXA-26DEC31-T1"))
+    """Live trades: takers bought NO at 0.90 (hitting YES bids at 0.10)."""
+    m = asyncio.run(adapter.get_market(ELON))
     page = asyncio.run(adapter.get_trades(m, m.outcomes[1], None, None, 50, None))
-    assert [t.id for t in page.trades] == ["t2", "t1"] and page.next_cursor == "next-1"
-    assert page.trades[0].price == 0.56 and page.trades[0].side == "buy"
-    assert page.trades[1].yes_price == 0.43 and page.trades[1].side == "sell"
+    assert [t.size for t in page.trades] == [30.3, 17.7, 20.0]
+    assert page.next_cursor == "EhIKEAciAj7fCYm6sCnnf8yAqToaCwjDo57VBhC4yIY-"
+    assert {(t.price, t.side) for t in page.trades} == {(0.9, "buy")}
+    yes = asyncio.run(adapter.get_trades(m, m.outcomes[0], None, None, 50, None))
+    assert {(t.price, t.side, t.yes_price) for t in yes.trades} == {(0.1, "sell", 0.1)}
 
 
 def test_errors(adapter):
