@@ -1,4 +1,7 @@
-"""Polymarket adapter against payloads shaped like the venue's documentation (Gamma, CLOB, Data API)."""
+"""Polymarket adapter against bodies recorded from the live venue (tests/fixtures/venues/polymarket, each
+naming its source: Gamma market, CLOB book and price history, Data API trades) and the official
+py-clob-client-v2 model of `/clob-markets` filled with the recorded market's values. Catalog and tape
+variety (700 markets, a 30-trade tape) is made by editing copies of the recorded rows."""
 from __future__ import annotations
 
 import asyncio
@@ -12,17 +15,27 @@ from pmrouter.exchanges.errors import MarketNotFound
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.polymarket.adapter import PolymarketAdapter
 from pmrouter.settings import Settings
+from tests.fixtures.venues import load
 
-COND = "0x" + "ab" * 32
+LIVE = load("polymarket", "gamma_markets")[0]
+COND, GAMMA_ID = LIVE["conditionId"], LIVE["id"]
+YES, NO = json.loads(LIVE["clobTokenIds"])
 
 
 def gamma_market(i: int) -> dict:
-    return {"id": str(500000 + i), "question": f"Q{i}?", "conditionId": COND if i == 0 else "0x" + f"{i:064x}",
-            "slug": f"q-{i}", "outcomes": "[\"Yes\", \"No\"]", "outcomePrices": "[\"0.62\", \"0.38\"]",
-            "clobTokenIds": json.dumps([f"{i}1", f"{i}2"]), "volumeNum": 1000.0 + i, "liquidityNum": 50.0,
-            "active": True, "closed": False, "negRisk": i % 2 == 1, "orderPriceMinTickSize": 0.01,
-            "orderMinSize": 5, "endDate": "2026-12-31T12:00:00Z",
-            "events": [{"id": "9001", "title": "Event 9001", "slug": "event-9001"}]}
+    row = load("polymarket", "gamma_markets")[0]
+    if i:
+        row.update(id=str(3000000 + i), conditionId="0x" + f"{i:064x}", slug=f"copy-{i}",
+                   clobTokenIds=json.dumps([f"{i}1", f"{i}2"]), negRisk=i % 2 == 1)
+    return row
+
+
+def trade(k: int) -> dict:
+    row = load("polymarket", "trades")[0]
+    yes = k % 2 == 0
+    row.update(asset=YES if yes else NO, outcome="Yes" if yes else "No", outcomeIndex=0 if yes else 1,
+               size=10 + k, timestamp=row["timestamp"] - k * 60, transactionHash=f"0x{k:064x}")
+    return row
 
 
 def handler(request: httpx.Request) -> httpx.Response:
@@ -32,28 +45,21 @@ def handler(request: httpx.Request) -> httpx.Response:
             return httpx.Response(200, json=[gamma_market(0)] if q["condition_ids"] == COND else [])
         assert q["closed"] == "false"
         offset, limit = int(q["offset"]), int(q["limit"])
-        rows = [gamma_market(i) for i in range(offset, min(offset + limit, 700))]
-        return httpx.Response(200, json=rows)
-    if host == "gamma.test" and path == "/markets/500000":
+        return httpx.Response(200, json=[gamma_market(i) for i in range(offset, min(offset + limit, 700))])
+    if host == "gamma.test" and path == f"/markets/{GAMMA_ID}":
         return httpx.Response(200, json=gamma_market(0))
     if host == "clob.test" and path == "/book":
-        assert q["token_id"] == "01"
-        return httpx.Response(200, json={
-            "market": COND, "asset_id": "01", "timestamp": "1700000000000", "hash": "x",
-            "bids": [{"price": "0.58", "size": "30"}, {"price": "0.60", "size": "12.5"}],
-            "asks": [{"price": "0.66", "size": "40"}, {"price": "0.63", "size": "8"}],
-            "min_order_size": "5", "tick_size": "0.01", "neg_risk": False, "last_trade_price": "0.61"})
+        assert q["token_id"] == YES
+        return httpx.Response(200, json=load("polymarket", "book"))
     if host == "clob.test" and path == "/prices-history":
-        return httpx.Response(200, json={"history": [{"t": 1_700_000_000, "p": 0.5}, {"t": 1_700_001_000, "p": 0.55},
-                                                     {"t": 1_700_003_700, "p": 0.52}]})
+        assert q["market"] == YES
+        return httpx.Response(200, json=load("polymarket", "prices_history"))
     if host == "clob.test" and path == f"/clob-markets/{COND}":
-        return httpx.Response(200, json={"t": [], "mts": 0.01, "mos": 5, "nr": False, "fd": {"r": 0.25, "e": 2, "to": True}})
+        return httpx.Response(200, json=load("polymarket", "clob_market"))
     if host == "data.test" and path == "/trades":
-        rows = [{"proxyWallet": "0xabc", "side": "BUY", "asset": "01" if k % 2 == 0 else "02", "conditionId": COND,
-                 "size": 10 + k, "price": 0.6, "timestamp": 1_700_010_000 - k * 60, "outcome": "Yes" if k % 2 == 0 else "No",
-                 "transactionHash": f"0x{k:064x}"} for k in range(int(q["offset"]), 30)]
+        rows = [trade(k) for k in range(int(q["offset"]), 30)]
         return httpx.Response(200, json=rows[: int(q["limit"])])
-    return httpx.Response(404, json={"error": "not found"})
+    return httpx.Response(404, json=load("polymarket", "error_404"))
 
 
 @pytest.fixture()
@@ -69,37 +75,42 @@ def test_gamma_paging_and_json_encoded_fields(adapter):
     markets = asyncio.run(adapter.list_markets())
     assert len(markets) == 700  # two pages of 500 and 200
     m = markets[0]
-    assert [o.name for o in m.outcomes] == ["Yes", "No"] and m.outcomes[0].token_id == "01"
-    assert m.outcomes[0].price == 0.62 and m.exchange_group_id == "9001" and m.group_title == "Event 9001"
-    assert m.tick_size == 0.01 and m.min_order_size == 5 and m.extra["neg_risk"] is False
+    assert [o.name for o in m.outcomes] == ["Yes", "No"] and m.outcomes[0].token_id == YES
+    assert m.outcomes[0].price == 0.105 and m.exchange_group_id == "481717"
+    assert m.group_title == "Fed Decision in September?"
+    assert m.tick_size == 0.01 and m.min_order_size == 5 and m.extra["neg_risk"] is True
 
 
 def test_lookup_by_condition_id_and_unknown(adapter):
-    assert asyncio.run(adapter.get_market(COND)).exchange_market_id == "500000"
+    assert asyncio.run(adapter.get_market(COND)).exchange_market_id == GAMMA_ID
     with pytest.raises(MarketNotFound):
         asyncio.run(adapter.get_market("0x" + "00" * 32))
 
 
 def test_book_reversed_to_best_first(adapter):
-    m = asyncio.run(adapter.get_market("500000"))
-    book = asyncio.run(adapter.get_orderbook(m, m.outcomes[0], 10))
-    assert book.bids == [(0.60, 12.5), (0.58, 30.0)] and book.asks == [(0.63, 8.0), (0.66, 40.0)]
+    """The CLOB lists bids ascending and asks descending (best last)."""
+    m = asyncio.run(adapter.get_market(GAMMA_ID))
+    book = asyncio.run(adapter.get_orderbook(m, m.outcomes[0], 2))
+    assert book.bids == [(0.1, 153102.72), (0.09, 151324.07)] and book.asks == [(0.11, 99515.25), (0.12, 122061.68)]
     assert book.tick_size == 0.01 and book.min_order_size == 5.0
 
 
 def test_history_candles_and_fee_model(adapter):
-    m = asyncio.run(adapter.get_market("500000"))
-    candles = asyncio.run(adapter.get_price_history(m, m.outcomes[0], "1h", 1_699_999_000, 1_700_010_000))
-    assert [(c.open, c.high, c.low, c.close) for c in candles] == [(0.5, 0.55, 0.5, 0.55), (0.52, 0.52, 0.52, 0.52)]
+    m = asyncio.run(adapter.get_market(GAMMA_ID))
+    candles = asyncio.run(adapter.get_price_history(m, m.outcomes[0], "1h", 1789387200, 1789398000))
+    assert [(int(c.timestamp.timestamp()), c.close) for c in candles] == [
+        (1789387200, 0.195), (1789390800, 0.195), (1789394400, 0.165), (1789398000, 0.155)]
     fee = asyncio.run(adapter.fee_model_for(m))
-    assert fee.kind == "quadratic" and fee.rate == 0.25 and fee.exponent == 2
+    assert fee.kind == "quadratic" and fee.rate == 0.05 and fee.exponent == 1
 
 
 def test_trades_filtered_to_outcome_and_paged(adapter):
-    m = asyncio.run(adapter.get_market("500000"))
+    m = asyncio.run(adapter.get_market(GAMMA_ID))
     page = asyncio.run(adapter.get_trades(m, m.outcomes[0], None, None, 5, None))
     assert len(page.trades) == 5 and all(t.outcome == "Yes" for t in page.trades)
     assert [t.timestamp for t in page.trades] == sorted((t.timestamp for t in page.trades), reverse=True)
-    assert page.trades[0].taker_address == "0xabc" and page.trades[0].tx_hash
+    first = page.trades[0]
+    assert (first.price, first.size, first.side) == (0.11, 10.0, "buy")
+    assert first.taker_address == "0xdc41c39b95453c943174f369926018f6963bdd7e" and first.tx_hash
     nxt = asyncio.run(adapter.get_trades(m, m.outcomes[0], None, None, 5, page.next_cursor))
     assert nxt.trades[0].timestamp < page.trades[-1].timestamp
