@@ -1,5 +1,7 @@
 """Lambda for the hosted MCP endpoint (POST /mcp). Thin: the server lives in the shared layer; its
 tools call the REST routes in-process with the caller's key."""
+import os
+
 from mangum import Mangum
 
 from pmrouter.bootstrap import bootstrap
@@ -14,3 +16,8 @@ ROUTERS: list = []
 ROOT_ROUTERS = [make_router(rest_app)]  # served at /mcp, outside /api/v1
 app = create_app(ROUTERS, root_routers=ROOT_ROUTERS, title="pmrouter mcp")
 handler = Mangum(app, lifespan="off")
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # the tool list (OpenAPI-derived) is built at init, not on a caller's time
+    from pmrouter.mcp.server import tool_list
+
+    tool_list()

@@ -291,3 +291,29 @@ def test_hosted_calls_are_rate_limited_like_the_rest_api(stack):
     listed = _rpc(http, key, "tools/list", {})
     assert listed.status_code == 429 and listed.json()["code"] == "rate_limit_exceeded"
     assert int(listed.headers["Retry-After"]) >= 1
+
+
+def test_lambda_handler_answers_mcp_messages_statelessly(stack):
+    """functions/mcp as Lambda runs it (Mangum, API Gateway HTTP API v2 events in events/mcp/):
+    every message is complete in one invocation, with JSON (not SSE) bodies."""
+    import importlib
+
+    from shared.localstack.stack import load_function
+
+    events = ROOT / "events" / "mcp"
+    fn = load_function("mcp")
+    importlib.import_module("asyncio").set_event_loop(asyncio.new_event_loop())
+
+    def invoke(name, key):
+        event = json.loads((events / name).read_text().replace("REPLACE_WITH_API_KEY", key))
+        return fn.handler(event, None)
+
+    listed = invoke("post_tools_list.json", stack.api_key)
+    assert listed["statusCode"] == 200 and listed["headers"]["content-type"].startswith("application/json")
+    assert len(json.loads(listed["body"])["result"]["tools"]) == 44
+    called = invoke("post_tools_call.json", stack.api_key)
+    result = json.loads(called["body"])["result"]
+    assert called["statusCode"] == 200 and not result.get("isError"), result
+    assert result["structuredContent"]["scope"] == "list"
+    denied = invoke("post_tools_list.json", "pk_live_" + "0" * 32)
+    assert denied["statusCode"] == 401 and json.loads(denied["body"])["code"] == "unauthorized"

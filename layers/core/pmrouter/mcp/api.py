@@ -63,7 +63,8 @@ def _params(query: dict[str, Any]) -> dict[str, str]:
 
 def over_http(base_url: str, api_key: str, timeout: float = 30.0) -> Api:
     """stdio: the deployment at `base_url` (PMROUTER_API_URL)."""
-    return Api(httpx.AsyncClient(base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout))
+    base = base_url.rstrip("/").removesuffix(API_PREFIX)  # either the root or the /api/v1 URL
+    return Api(httpx.AsyncClient(base_url=base, headers={"X-API-Key": api_key}, timeout=timeout))
 
 
 def in_process(app, api_key: str, request_id: str | None = None) -> Api:

@@ -6,6 +6,7 @@ The same description splits a call's arguments back into path, query, headers an
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,10 +147,15 @@ def _body_model(schema: dict[str, Any]) -> str | None:
     return None
 
 
-def operation(method: str, path: str, spec: dict[str, Any] | None = None) -> Operation:
-    spec = spec or openapi()
+@functools.lru_cache(maxsize=1)
+def _api_defs() -> dict[str, Any]:
+    return {k: _rewrite(v) for k, v in openapi().get("components", {}).get("schemas", {}).items()}
+
+
+def operation(method: str, path: str) -> Operation:
+    spec = openapi()
     op = spec["paths"][API_PREFIX + path][method.lower()]
-    defs = {k: _rewrite(v) for k, v in spec.get("components", {}).get("schemas", {}).items()}
+    defs = _api_defs()
     args: list[Arg] = []
     for p in op.get("parameters", ()):
         where, wire = p["in"], p["name"]

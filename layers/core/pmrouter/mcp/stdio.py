@@ -38,9 +38,11 @@ async def serve(base_url: str, api_key: str) -> None:
 
 
 def main() -> int:
-    key = os.environ.get("PMROUTER_API_KEY", "").strip()
+    # Parsec's variable names work too, so a parsec-mcp configuration carries over unchanged.
+    key = (os.environ.get("PMROUTER_API_KEY") or os.environ.get("PARSEC_API_KEY") or "").strip()
     if not key:
         print("pmrouter mcp: set PMROUTER_API_KEY (and PMROUTER_API_URL, default " + DEFAULT_URL + ")", file=sys.stderr)
         return 2
-    anyio.run(serve, os.environ.get("PMROUTER_API_URL", DEFAULT_URL), key)
+    url = os.environ.get("PMROUTER_API_URL") or os.environ.get("PARSEC_API_BASE_URL") or DEFAULT_URL
+    anyio.run(serve, url, key)
     return 0
