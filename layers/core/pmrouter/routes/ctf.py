@@ -1,9 +1,11 @@
 """/polymarket/ctf/{split,merge,redeem}: conditional-token operations for the caller's Polymarket
-wallet on Polymarket's ConditionalTokens contract (a neg-risk redeem through the NegRiskAdapter, with
+wallet on Polymarket's ConditionalTokens contract, or its NegRiskAdapter for a neg-risk market (split
+and merge ask the venue whether the condition's market is neg-risk; redeem says so itself, with
 per-outcome amounts). The answer carries the transaction hash and the state its receipt shows; a
 retry with the same Idempotency-Key follows the same transaction instead of sending another."""
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
@@ -50,32 +52,52 @@ def _units(value: str, field: str) -> int:
     return int(value)
 
 
-def _submit(customer_id: str, action: str, payload: dict, key: str | None) -> CtfResponse:
+async def _neg_risk(condition_id: str) -> bool:
+    """Whether the venue lists this condition's market as neg-risk. A condition the venue does not list
+    is a plain ConditionalTokens one (the contract refuses it if nobody prepared it)."""
+    from ..exchanges import errors as venue
+    from ..exchanges.registry import get_adapter
+
+    try:
+        market = await get_adapter("polymarket").get_market(condition_id)
+    except venue.MarketNotFound:
+        return False
+    return bool(market.extra.get("neg_risk"))
+
+
+async def _submit(customer_id: str, action: str, payload: dict, key: str | None) -> CtfResponse:
     stored = credstore.load(customer_id, "polymarket")
     if stored is None or not stored.address:
         raise ApiError("no Polymarket wallet: onboard Polymarket (managed, or self with private_key) first",
                        status=403, code="credentials_required")
     # The request id scopes the chain intent: the same key (per customer and action) is the same transaction.
     request_id = f"{customer_id}:{key}" if key else str(uuid.uuid4())
-    out = relayer().submit(stored.address, action, payload, private_key=stored.credentials.private_key,
-                           request_id=request_id)
+    submitter = relayer()
+    # Sending waits for the receipt: off the event loop.
+    out = await asyncio.to_thread(submitter.submit, stored.address, action, payload,
+                                  private_key=stored.credentials.private_key, request_id=request_id)
     return CtfResponse(**out)
 
 
 @router.post("/split", response_model=CtfResponse)
-def split(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()], key: IdempotencyKey = None) -> CtfResponse:
+async def split(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()],
+               key: IdempotencyKey = None) -> CtfResponse:
     payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
-    return _submit(customer_id, "split", payload, key)
+    payload["neg_risk"] = await _neg_risk(payload["condition_id"])
+    return await _submit(customer_id, "split", payload, key)
 
 
 @router.post("/merge", response_model=CtfResponse)
-def merge(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()], key: IdempotencyKey = None) -> CtfResponse:
+async def merge(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()],
+               key: IdempotencyKey = None) -> CtfResponse:
     payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
-    return _submit(customer_id, "merge", payload, key)
+    payload["neg_risk"] = await _neg_risk(payload["condition_id"])
+    return await _submit(customer_id, "merge", payload, key)
 
 
 @router.post("/redeem", response_model=CtfResponse)
-def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()], key: IdempotencyKey = None) -> CtfResponse:
+async def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()],
+                 key: IdempotencyKey = None) -> CtfResponse:
     payload: dict = {"condition_id": _bytes32(body.condition_id, "condition_id"), "neg_risk": body.neg_risk}
     if body.neg_risk:
         if not body.amounts:
@@ -83,4 +105,4 @@ def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Body()], 
         payload["amounts"] = [_units(a, f"amounts[{i}]") for i, a in enumerate(body.amounts)]
     elif body.amounts:
         raise ValidationFailed(["amounts is only used with neg_risk=true"])
-    return _submit(customer_id, "redeem", payload, key)
+    return await _submit(customer_id, "redeem", payload, key)
