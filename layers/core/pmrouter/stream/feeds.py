@@ -156,6 +156,12 @@ class SocketFeed(VenueFeed):
         self.connects = 0
         self.heard = 0.0
         self._up = asyncio.Event()
+        self.side_tasks: set[asyncio.Task] = set()  # user channels
+
+    def start_side(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self.side_tasks.add(task)
+        task.add_done_callback(self.side_tasks.discard)
 
     async def wait_ready(self, timeout: float) -> None:
         try:
@@ -239,8 +245,10 @@ class SocketFeed(VenueFeed):
         self._closing = True
         if self.ws is not None:
             await self.ws.close()
-        if self._task:
-            self._task.cancel()
+        tasks = [t for t in (self._task, *self.side_tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=2) if tasks else None
 
 
 def create_feed(sink: FeedSink, adapter: ExchangeAdapter) -> VenueFeed:

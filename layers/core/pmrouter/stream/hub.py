@@ -48,6 +48,9 @@ class Subscription:
     depth: int
     seq: int = 0  # last book frame sent
     aseq: int = 0  # last activity frame sent
+    # Taken over from another server (the pump hand-over): it gets no deltas until its resync
+    # snapshot, because its reader's last server_seq is not ours to continue.
+    paused: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -135,12 +138,13 @@ class Hub:
 
     # --- subscriptions ----------------------------------------------------------------------------
 
-    def attach(self, session: Subscriber, book: LiveBook, depth: int) -> Subscription:
-        sub = Subscription(session, book, depth)
+    def attach(self, session: Subscriber, book: LiveBook, depth: int, *, snapshot: bool = True) -> Subscription:
+        sub = Subscription(session, book, depth, paused=not snapshot)
         book.view(depth).subs.add(sub)
         self.by_customer.setdefault(session.customer_id, set()).add(sub)
         usage.market(session.customer_id, book.ident.parsec_id, 1)
-        self.send_snapshot(sub)
+        if snapshot:
+            self.send_snapshot(sub)
         return sub
 
     async def detach(self, sub: Subscription) -> None:
@@ -163,6 +167,7 @@ class Hub:
         book = sub.book
         bids, asks = book.view(sub.depth).levels()
         sub.seq += 1
+        sub.paused = False
         ident = book.ident
         frame = {"type": "orderbook", "kind": "snapshot", **_identity(ident), "title": ident.title,
                  "tick_size": ident.tick_size, "min_order_size": ident.min_order_size,
@@ -194,6 +199,8 @@ class Hub:
     def _send_delta(self, book: LiveBook, view: View, changes: list[Change]) -> None:
         head = self._delta_head(book, changes)
         for sub in list(view.subs):
+            if sub.paused:
+                continue
             sub.seq += 1
             sub.session.push(f"{head}{sub.seq}}}", sub)
 

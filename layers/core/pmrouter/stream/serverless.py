@@ -75,6 +75,16 @@ class TableHub:
         from .hub import Hub
 
         self._rest = Hub(feed_factory=lambda sink, adapter: _NoFeed())
+        self._pump: bool | None = None
+
+    @property
+    def pump_serves(self) -> bool:
+        """A pump holds a live lease: book frames are its alone (else answered here from REST)."""
+        if self._pump is None:
+            from .pump import lease_active
+
+            self._pump = lease_active()
+        return self._pump
 
     async def open_book(self, exchange: str, market_id: str, outcome: str | None) -> LiveBook:
         return await self._rest.open_book(exchange, market_id, outcome)
@@ -96,7 +106,8 @@ class TableHub:
                           book.ident.parsec_id)
             return None  # type: ignore[return-value]
         sub = _Sub(session, book, depth, 0)
-        self._rest.send_snapshot(sub)  # type: ignore[arg-type]
+        if not self.pump_serves:  # with a pump, the first snapshot is its to send (seq 0 says so)
+            self._rest.send_snapshot(sub)  # type: ignore[arg-type]
         ident = book.ident
         _table().put_item(Item={"pk": f"conn#{self.connection_id}", "sk": f"sub#{ident.parsec_id}#{ident.outcome.lower()}",
                                 "book": f"{ident.parsec_id}#{ident.outcome.lower()}", "exchange": ident.exchange,
@@ -113,10 +124,15 @@ class TableHub:
 
     async def resync(self, sub: _Sub) -> None:
         ident = sub.book.ident
+        key = {"pk": f"conn#{self.connection_id}", "sk": f"sub#{ident.parsec_id}#{ident.outcome.lower()}"}
+        if self.pump_serves:  # the pump owns this subscription's server_seq: ask it
+            _table().update_item(Key=key, UpdateExpression="SET resync_ms = :t REMOVE owed_resync",
+                                 ExpressionAttributeValues={":t": int(time.time() * 1000)})
+            return
         sub.book = await self.open_book(ident.exchange, ident.market_id, ident.outcome)
         self._rest.send_snapshot(sub)  # type: ignore[arg-type]
-        _table().update_item(Key={"pk": f"conn#{self.connection_id}", "sk": f"sub#{ident.parsec_id}#{ident.outcome.lower()}"},
-                             UpdateExpression="SET seq = :s", ExpressionAttributeValues={":s": sub.seq})
+        _table().update_item(Key=key, UpdateExpression="SET seq = :s REMOVE owed_resync",
+                             ExpressionAttributeValues={":s": sub.seq})
 
     async def watch_user(self, customer_id: str, exchanges) -> None:
         pass  # own fills travel on the long-lived side
@@ -159,6 +175,8 @@ class StoredSession(Session):
                                str(item["token_id"]), str(item["market_id"]))
                 book = LiveBook(ident, hub._rest.stale_after_ms)
                 s.subs[ident.key] = _Sub(s, book, int(item["depth"]), int(item["seq"]))  # type: ignore[assignment]
+                if item.get("owed_resync"):
+                    s.owed_resync.add(ident.key)
         return s
 
     def save(self, connection_id: str) -> None:

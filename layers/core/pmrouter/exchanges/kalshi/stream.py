@@ -185,7 +185,7 @@ class KalshiFeed(SocketFeed):
     async def watch_user(self, customer_id: str) -> None:
         stored = await asyncio.to_thread(_stored_key, customer_id)
         if stored is not None:
-            asyncio.get_running_loop().create_task(self._user_loop(customer_id, *stored))
+            self.start_side(self._user_loop(customer_id, *stored))
 
     async def _user_loop(self, customer_id: str, key_id: str, key) -> None:
         delay = 0.1
