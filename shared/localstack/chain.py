@@ -104,6 +104,7 @@ class LocalChain:
         return {"PMROUTER_CHAIN_RPC_URL": self.url, "PMROUTER_CHAIN_ID": str(CHAIN_ID),
                 "PMROUTER_CHAIN_COLLATERAL": self.usdc, "PMROUTER_CTF_CONTRACT": self.ctf,
                 "PMROUTER_ESCROW_CONTRACT": self.escrow, "PMROUTER_ESCROW_TREASURY": self.treasury,
+                "PMROUTER_CHAIN_LOGS_FROM_BLOCK": "0",  # a fresh chain: positions are found from its first block
                 # No neg-risk adapter on the local chain: neg-risk CTF calls answer 501 here.
                 "PMROUTER_NEG_RISK_ADAPTER": "none"}
 

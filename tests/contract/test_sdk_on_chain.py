@@ -216,6 +216,18 @@ def test_wallet_balances_come_from_the_chain(sdk, user, chain):
     balances = {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances}
     assert balances["pUSD"].raw_balance == "1234567" and balances["pUSD"].contract_address.lower() == chain.usdc.lower()
     assert int(balances["POL"].raw_balance) == 10**20
+    assert not [t for t in balances if t.startswith("CTF ")]
+    user_key = user["X-Builder-Customer-Id"]
+    from pmrouter.auth import credentials as credstore
+
+    owner = Account.from_key(credstore.load(user_key, "polymarket").credentials.private_key)
+    cid = _prepare_condition(chain)
+    sdk.ctf.split(amount="1000000", condition_id=cid, extra_headers=user)  # approve + split, gas from the faucet
+    positions = {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances if b.token.startswith("CTF ")}
+    assert sorted(int(b.raw_balance) for b in positions.values()) == [1_000_000, 1_000_000]
+    assert all(b.contract_address.lower() == chain.ctf.lower() for b in positions.values())
+    assert sorted(_position_balances(chain, owner.address, cid)) == [1_000_000, 1_000_000]
+    assert {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances}["pUSD"].raw_balance == "234567"
 
 
 def test_without_a_chain_the_money_routes_answer_503_and_record_nothing(sdk, user, payer, chain, monkeypatch):
