@@ -150,15 +150,18 @@ def test_export_key_is_refused_unless_the_operator_enables_it(stack, transport):
     assert "private_key" not in json.dumps(out)
 
 
-def test_export_key_when_enabled_reaches_the_api(stack):
-    """With the switch on, the call is the REST route's (the demo account has no managed wallet:
-    the API's own answer comes back, not the MCP refusal)."""
+def test_export_key_when_enabled_is_the_api_route(stack, api):
+    """With the switch on, the tool is the REST route: the same answer as POST /wallet/export-key
+    (the demo account self-custodies, so the route itself declines; no MCP refusal)."""
     async def go():
         async with stdio(stack, PMROUTER_MCP_ALLOW_KEY_EXPORT="true") as client:
             return await call(client, "parsec.wallet.export_key")
 
     res, out = run(go())
-    assert out.get("code") != "forbidden" or "PMROUTER_MCP_ALLOW_KEY_EXPORT" not in out.get("error", "")
+    direct = api.post("/wallet/export-key", json={})
+    assert res.is_error == (direct.status_code >= 400)
+    assert "PMROUTER_MCP_ALLOW_KEY_EXPORT" not in out.get("error", "")
+    assert out.get("code") == direct.json().get("code")
 
 
 def test_a_retried_agent_order_is_placed_once(stack, resting):
@@ -317,3 +320,54 @@ def test_lambda_handler_answers_mcp_messages_statelessly(stack):
     assert result["structuredContent"]["scope"] == "list"
     denied = invoke("post_tools_list.json", "pk_live_" + "0" * 32)
     assert denied["statusCode"] == 401 and json.loads(denied["body"])["code"] == "unauthorized"
+
+
+def test_preview_checks_fee_escrow_terms_with_the_order_paths_verifier(stack, api, resting):
+    """A builder's fee authorization: a payer's valid EIP-712 signature passes, a forged one, a fee
+    below the minimum or a passed deadline is named, and nothing is held or sent."""
+    import time
+
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    from pmrouter.escrow import authorization
+    from pmrouter.escrow.config import EscrowConfig
+
+    m, order = resting.body("polymarket")
+    terms = api.get("/builder/escrow/config").json()
+    cfg = EscrowConfig(terms["escrow_contract_address"], terms["treasury_address"], int(terms["min_fee_usdc"]),
+                       terms["min_fee_bps"])
+    payer = Account.create()
+    fee = authorization.minimum_fee(cfg, order["price"], order["size"])
+
+    def auth(signer=payer, amount=fee, deadline=None):
+        deadline = deadline or int(time.time()) + 3600
+        oid = "0x" + os.urandom(32).hex()
+        msg = encode_typed_data(full_message=authorization.typed_data(cfg, oid, payer.address, amount, deadline))
+        sig = signer.sign_message(msg).signature.hex()
+        return {"order_id": oid, "payer": payer.address, "fee_amount": str(amount), "deadline": deadline,
+                "signature": sig if sig.startswith("0x") else "0x" + sig}
+
+    cases = {"valid": auth(), "forged": auth(signer=Account.create()), "low": auth(amount=fee - 1),
+             "late": auth(deadline=int(time.time()) - 5)}
+
+    async def go():
+        async with hosted(stack) as client:
+            out = {}
+            for name, fa in cases.items():
+                out[name] = (await call(client, "parsec.trade.preview_order", exchange="polymarket", fee_auth=fa,
+                                        payer_address=payer.address, affiliate=payer.address, **order))[1]
+            return out
+
+    before = resting.open_ids("polymarket", m["exchange_market_id"])
+    out = run(go())
+    fee_problems = {k: [p for p in v["problems"] if "fee" in p] for k, v in out.items()}
+    if not terms["fee_escrow_enabled"]:
+        assert all("not available" in " ".join(p) for p in fee_problems.values())
+    else:
+        assert fee_problems["valid"] == [] and out["valid"]["fee_escrow"]["fee_base_units"] == fee
+        assert "signature" in " ".join(fee_problems["forged"])
+        assert "below the minimum" in " ".join(fee_problems["low"])
+        assert "deadline" in " ".join(fee_problems["late"])
+    assert all(v["sent"] is False for v in out.values())
+    assert resting.open_ids("polymarket", m["exchange_market_id"]) == before

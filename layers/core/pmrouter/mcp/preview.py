@@ -183,11 +183,15 @@ async def _escrow(api: Api, exchange: str, args: dict[str, Any], problems: list[
         problems.append(_err(terms, "fee escrow"))
         return None
     t = terms.body
+    if not t.get("fee_escrow_enabled"):
+        problems.append("fee_auth: fee escrow is not available on this deployment (no chain or contract)")
+        return {"terms": t}
     cfg = EscrowConfig(contract=t["escrow_contract_address"], treasury=t["treasury_address"],
                        min_fee_usdc=int(t["min_fee_usdc"]), min_fee_bps=int(t["min_fee_bps"]))
     try:
         auth = FeeAuthorization.model_validate(args["fee_auth"])
-        fee = authorization.verify(cfg, auth, args.get("payer_address"), float(args["price"]), float(args["size"]))
+        fee = authorization.verify(cfg, auth, args.get("payer_address"), float(args["price"]), float(args["size"]),
+                                   cap_bps=t.get("fee_bps"))
     except Exception as exc:
         problems += _problems(exc)
         return {"terms": t}
