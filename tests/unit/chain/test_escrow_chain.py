@@ -94,3 +94,32 @@ def test_selection_is_explicit(tables, monkeypatch):
     monkeypatch.setenv("PMROUTER_ESCROW_CONTRACT", "")
     with pytest.raises(ChainNotConfigured):  # a chain but no escrow contract deployed
         escrow_chain.chain()
+
+
+def test_the_off_chain_verifier_uses_the_configured_chain_id(monkeypatch):
+    """The contract hashes block.chainid into the domain: a deployment on another chain (a testnet)
+    must verify signatures for that chain, or every pull would revert."""
+    from pmrouter.api.errors import ValidationFailed
+    from pmrouter.contract.trading import FeeAuthorization
+    from pmrouter.escrow import config
+
+    monkeypatch.setenv("PMROUTER_CHAIN_ID", "80002")
+    monkeypatch.setenv("PMROUTER_ESCROW_CONTRACT", "0x" + "12" * 20)
+    cfg = config.platform()
+    assert cfg.chain_id == 80002
+    payer, oid, deadline = Account.create(), "0x" + os.urandom(32).hex(), int(time.time()) + 600
+
+    def signed(chain_id: int) -> FeeAuthorization:
+        typed = authorization.typed_data(replace_chain(cfg, chain_id), oid, payer.address, 200_000, deadline)
+        sig = "0x" + bytes(payer.sign_message(encode_typed_data(full_message=typed)).signature).hex()
+        return FeeAuthorization(order_id=oid, payer=payer.address, fee_amount="200000", deadline=deadline, signature=sig)
+
+    assert authorization.verify(cfg, signed(80002), payer.address, 0.5, 10) == 200_000
+    with pytest.raises(ValidationFailed):
+        authorization.verify(cfg, signed(137), payer.address, 0.5, 10)
+
+
+def replace_chain(cfg, chain_id):
+    from dataclasses import replace
+
+    return replace(cfg, chain_id=chain_id)

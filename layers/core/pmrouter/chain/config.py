@@ -43,7 +43,8 @@ def configured() -> ChainConfig | None:
         neg_risk_adapter=_env("PMROUTER_NEG_RISK_ADAPTER", NEG_RISK_ADAPTER),
         escrow_contract=_env("PMROUTER_ESCROW_CONTRACT"),
         table=_env("PMROUTER_CHAIN_TABLE", "pmrouter-chain"),
-        confirm_seconds=float(_env("PMROUTER_CHAIN_CONFIRM_SECONDS", "60")),
+        # Inside API Gateway's 29 s: a transaction not mined by then is answered 503 and followed by the retry.
+        confirm_seconds=float(_env("PMROUTER_CHAIN_CONFIRM_SECONDS", "20")),
     )
 
 

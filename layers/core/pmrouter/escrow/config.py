@@ -35,4 +35,6 @@ def platform() -> EscrowConfig:
         treasury=os.environ.get("PMROUTER_ESCROW_TREASURY", "0x000000000000000000000000000000000000dEaD"),
         min_fee_usdc=int(os.environ.get("PMROUTER_ESCROW_MIN_FEE_USDC", "100000")),
         min_fee_bps=int(os.environ.get("PMROUTER_ESCROW_MIN_FEE_BPS", "10")),
+        # The contract signs over block.chainid: the verifier must use the chain the contract is on.
+        chain_id=int(os.environ.get("PMROUTER_CHAIN_ID") or 137),
     )
