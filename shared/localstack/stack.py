@@ -50,6 +50,7 @@ SANDBOXES: tuple[SandboxSpec, ...] = (
 SANDBOX_WS = {
     "polymarket-clob": ("shared.sandbox.polymarket_ws:install", "PMROUTER_POLYMARKET_WS_URL", "/ws"),
     "kalshi": ("shared.sandbox.kalshi_ws:install", "PMROUTER_KALSHI_WS_URL", "/trade-api/ws/v2"),
+    "limitless": ("shared.sandbox.limitless_ws:install", "PMROUTER_LIMITLESS_WS_URL", ""),
 }
 
 FUNCTIONS_DIR = ROOT / "functions"
@@ -226,7 +227,8 @@ class LocalStack:
         """Link the demo account to the trading venues, the way a user would (POST /onboard, self
         mode), with fresh keys: a Polygon EOA for Polymarket (the sandbox faucet funds it on first
         L1 auth), an RSA key registered with the sandbox Kalshi, a Base EOA with an API token
-        for Limitless and a BNB Chain EOA for Predict.fun (both funded on first sight)."""
+        for Limitless, an apikey and Safe for Opinion and a BNB Chain EOA for Predict.fun (funded on
+        first sight)."""
         import asyncio
         import uuid
 
@@ -257,6 +259,12 @@ class LocalStack:
             token_id, secret = limitless.state.world.trading.issue_token(wallet.address)
             requests.append(OnboardRequest(exchange="limitless", mode="self", private_key="0x" + bytes(wallet.key).hex(),
                                            clob_api_key=token_id, clob_api_secret=secret))
+        opinion = self.apps.get("opinion")
+        if opinion is not None:  # an Open API apikey for a BNB Chain EOA and its Safe, issued by the sandbox
+            wallet = Account.create()
+            acct = opinion.state.world.trading.issue_account(wallet.address)
+            requests.append(OnboardRequest(exchange="opinion", mode="self", private_key="0x" + bytes(wallet.key).hex(),
+                                           clob_api_key=acct.apikey))
         if "predictfun" in self.apps:  # a BNB Chain EOA; pmrouter's platform x-api-key, the wallet's login JWT
             requests.append(OnboardRequest(exchange="predictfun", mode="self",
                                            private_key="0x" + bytes(Account.create().key).hex()))

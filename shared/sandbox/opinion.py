@@ -31,6 +31,8 @@ TICK = 0.001
 MAX_LIMIT = 20
 USDT = "0x55d398326f99059fF775485246999027B3197955"
 CTF_EXCHANGE = "0x5F45344126D6488025B0b84A3A8189F2487a7246"
+QUOTE_TOKENS = [{"id": 1, "quoteTokenName": "USDT", "quoteTokenAddress": USDT, "ctfExchangeAddress": CTF_EXCHANGE,
+                 "decimal": 18, "symbol": "USDT", "chainId": "56", "createdAt": 1735689600}]
 
 ERR_PARAM = 10400
 ERR_AUTH = 10401
@@ -234,11 +236,14 @@ def _int_param(request: Request, name: str, default: int | None = None) -> int |
 def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
     """The Opinion simulator. With `api_key` set only that key is accepted; without it any
     non-empty `apikey` header passes (the header itself is always required)."""
+    from .opinion_trading import OpinionTrading, routes as trading_routes
+
     world = OpinionWorld(universe)
+    trading = world.trading = OpinionTrading(world, QUOTE_TOKENS)
 
     def denied(request: Request) -> JSON | None:
-        key = request.headers.get("apikey")
-        if not key or (api_key is not None and key != api_key):
+        key = request.headers.get("apikey")  # pmrouter's platform key, or a trading account's own
+        if not key or (api_key is not None and key != api_key and key not in trading.accounts):
             return fail(ERR_AUTH, "invalid apikey: unauthorized")
         return None
 
@@ -311,7 +316,7 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         token, err = _token(request)
         if err is not None:
             return err
-        bids, asks = world.book(token)
+        bids, asks = trading.depth(token) or world.book(token)  # the matching engine's once it traded
         return ok({"market": world.tokens[token].condition_id, "tokenId": token,
                    "timestamp": int(time.time() * 1000), "bids": bids, "asks": asks})
 
@@ -351,9 +356,7 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
     async def quote_tokens(request: Request) -> Response:
         if (err := denied(request)) is not None:
             return err
-        return ok({"total": 1, "list": [{"id": 1, "quoteTokenName": "USDT", "quoteTokenAddress": USDT,
-                                         "ctfExchangeAddress": CTF_EXCHANGE, "decimal": 18, "symbol": "USDT",
-                                         "chainId": "56", "createdAt": 1735689600}]})
+        return ok({"total": len(QUOTE_TOKENS), "list": QUOTE_TOKENS})
 
     routes = [
         Route("/openapi/market", markets),
@@ -363,5 +366,10 @@ def create_app(universe: Universe, api_key: str | None = None) -> Starlette:
         Route("/openapi/token/latest-price", latest_price),
         Route("/openapi/token/price-history", price_history),
         Route("/openapi/quoteToken", quote_tokens),
+        *trading_routes(trading),
     ]
-    return Starlette(routes=routes)
+    from .faults import with_faults
+
+    app = Starlette(routes=routes)
+    app.state.world = world
+    return with_faults(app, lambda status: {"errno": status, "errmsg": "sandbox fault", "result": None})

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
 
-VENUES = ["polymarket", "kalshi", "limitless", "predictfun"]
+VENUES = ["polymarket", "kalshi", "limitless", "opinion", "predictfun"]
 GTD_VENUES = ["polymarket", "kalshi", "predictfun"]  # the others answer 501 for gtd
 
 
@@ -29,6 +29,10 @@ def _market(sdk, exchange):
 def _per_request_credentials(stack, exchange) -> dict:
     if exchange in ("polymarket", "predictfun"):
         return {"private_key": "0x" + bytes(Account.create().key).hex()}
+    if exchange == "opinion":  # the session reads the account's Safe from the venue
+        wallet = Account.create()
+        acct = stack.apps["opinion"].state.world.trading.issue_account(wallet.address)
+        return {"private_key": "0x" + bytes(wallet.key).hex(), "clob_api_key": acct.apikey}
     if exchange == "limitless":
         wallet = Account.create()
         token_id, secret = stack.apps["limitless"].state.world.trading.issue_token(wallet.address)

@@ -58,7 +58,7 @@ def test_exchanges_are_derived_from_adapter_capabilities(api):
     for e in body:
         assert e["has"] == declared[e["id"]]
     trading = {e["id"] for e in body if e["has"]["create_order"]}
-    assert trading == {"polymarket", "kalshi", "limitless", "predictfun"}
+    assert trading == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}
     assert all(e["has"]["fetch_markets"] and e["has"]["fetch_orderbook"] for e in body)
 
 

@@ -79,7 +79,7 @@ def test_accounts_handler_ping(stack):
     resp = fn.handler(_event("accounts/get_ping.json", stack.api_key), FakeContext())
     assert resp["statusCode"] == 200
     rows = {r["exchange"]: r for r in json.loads(resp["body"])}
-    assert set(rows) == {"polymarket", "kalshi", "limitless", "predictfun"}  # every trading venue
+    assert set(rows) == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}  # every trading venue
     assert all(r["has_credentials"] and r["authenticated"] for r in rows.values()), rows
 
 

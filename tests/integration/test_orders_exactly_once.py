@@ -12,9 +12,13 @@ import pytest
 from shared.localstack.stack import load_function
 
 FAULT_PATH = {"polymarket": "/order", "kalshi": "/portfolio/events/orders", "limitless": "/orders",
-              "predictfun": "/v1/orders"}
-SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi", "limitless": "limitless", "predictfun": "predictfun"}
+              "opinion": "/openapi/order", "predictfun": "/v1/orders"}
+SANDBOX = {"polymarket": "polymarket-clob", "kalshi": "kalshi", "limitless": "limitless", "opinion": "opinion",
+           "predictfun": "predictfun"}
 VENUES = list(SANDBOX)
+# Opinion's order rows carry nothing tied to the signed order, so a lost placement stays pending
+# (test_opinion_lost_response_stays_pending_and_is_never_resent); the others reconcile it.
+RECONCILING = [v for v in VENUES if v != "opinion"]
 
 
 def _fault(stack, exchange, **rule):
@@ -97,7 +101,7 @@ def test_venue_outage_is_retryable_and_loses_nothing(api, stack, exchange, resti
     assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
 
 
-@pytest.mark.parametrize("exchange", VENUES)
+@pytest.mark.parametrize("exchange", RECONCILING)
 def test_dropped_response_stays_pending_and_reconciles(api, stack, exchange, resting):
     key = str(uuid.uuid4())
     m, body = resting.body(exchange, price_offset=7)
@@ -117,3 +121,18 @@ def test_dropped_response_stays_pending_and_reconciles(api, stack, exchange, res
     assert settled["status"] == "open"
     assert settled["id"] in resting.open_ids(exchange, m["exchange_market_id"])
     assert len(resting.open_ids(exchange, m["exchange_market_id"])) == len(before) + 1
+
+
+def test_opinion_lost_response_stays_pending_and_is_never_resent(api, stack, resting):
+    key = str(uuid.uuid4())
+    m, body = resting.body("opinion", price_offset=8)
+    headers = {"Idempotency-Key": key}
+    before = resting.open_ids("opinion", m["exchange_market_id"])
+    _fault(stack, "opinion", mode="drop_after")
+    lost = api.post("/orders", params={"exchange": "opinion"}, json=body, headers=headers)
+    assert lost.status_code == 200 and lost.json()["status"] == "pending", lost.text
+    load_function("reconcile_fills").handler({}, None)
+    retry = api.post("/orders", params={"exchange": "opinion"}, json=body, headers=headers)
+    assert retry.status_code == 200 and retry.json()["id"] == lost.json()["id"]
+    venue_ids = [i for i in resting.open_ids("opinion", m["exchange_market_id"]) if not i.startswith("pmr_")]
+    assert len(venue_ids) == len([i for i in before if not i.startswith("pmr_")]) + 1  # at the venue once

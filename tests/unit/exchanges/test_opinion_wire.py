@@ -101,10 +101,12 @@ def adapter(key: str = KEY) -> OpinionAdapter:
     return create(dataclasses.replace(Settings.from_env(), opinion_url=HOST, opinion_api_key=key))
 
 
-def test_capabilities_are_data_only_and_no_public_tape():
+def test_capabilities_trade_but_have_no_public_tape():
     caps = OpinionAdapter.capabilities
     assert caps.fetch_markets and caps.fetch_orderbook and caps.fetch_price_history and caps.fetch_events
-    assert not caps.fetch_trades and not caps.create_order and not caps.fetch_positions
+    assert caps.create_order and caps.cancel_order and caps.fetch_positions and caps.fetch_fills
+    assert not caps.fetch_trades  # only per-wallet trades are published
+    assert OpinionAdapter.order_types == {"gtc", "ioc"}  # LIMIT and MARKET
 
 
 def test_list_markets_pages_until_total_and_flattens_categorical(venue):

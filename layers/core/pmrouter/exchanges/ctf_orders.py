@@ -103,3 +103,10 @@ def account_from_key(private_key: str | None, venue: str):
         return Account.from_key(private_key)
     except (ValueError, TypeError):
         raise ValueError("private_key must be a 0x-prefixed 32-byte hex Ethereum key") from None
+
+
+def checksum(address: str) -> str:
+    """EIP-55 form of an address (the venues' SDKs sign checksummed addresses)."""
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(address)

@@ -12,6 +12,7 @@ from typing import Any
 from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
+from ..cache import TtlCache
 from ..errors import MarketNotFound, VenueBadRequest
 from ..http import VenueHttp
 from . import config, schemas
@@ -27,7 +28,10 @@ class OpinionAdapter(ExchangeAdapter):
         fetch_events=True,
         fetch_orderbook=True,
         fetch_price_history=True,
+        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
+        fetch_order_history=True,
     )
+    order_types = frozenset({"gtc", "ioc"})  # LIMIT and MARKET (trading.py); no FOK or GTD at the venue
     # Opinion charges takers only, 0%..1% of notional, highest near p = 0.5, with a $0.25 minimum
     # fee (docs.opinion.trade "Fees"). The exact curve is not published, so estimates use its 1% ceiling.
     fee_model = FeeModel(
@@ -43,6 +47,12 @@ class OpinionAdapter(ExchangeAdapter):
         # child marketId -> (parent marketId, parent title); the relation never changes, so it
         # outlives the metadata TTL and lets a detail lookup keep its group.
         self._parents: dict[str, tuple[str, str]] = {}
+        self.quote_tokens: TtlCache[str, dict] = TtlCache(3600, 100)  # quote token -> its exchange (trading.py)
+
+    def open_session(self, credentials):
+        from .trading import OpinionSession
+
+        return OpinionSession(self, credentials)
 
     # --- metadata cache ---------------------------------------------------------------------------
 
