@@ -100,7 +100,7 @@ def test_builder_handler_pool(stack):
 def test_settle_fees_handler_runs(stack):
     fn = load_function("settle_fees")
     report = fn.handler(_event("settle_fees/scheduled.json"), FakeContext())
-    assert set(report) == {"settled", "waiting"}
+    assert set(report) == {"settled", "void", "waiting", "errors"}
 
 
 def test_ctf_handler_split(stack):
