@@ -123,3 +123,19 @@ def replace_chain(cfg, chain_id):
     from dataclasses import replace
 
     return replace(cfg, chain_id=chain_id)
+
+
+def test_settlement_without_a_chain_touches_nothing(tables, monkeypatch):
+    import boto3
+
+    from pmrouter.escrow import service
+    from pmrouter.settings import get_settings
+
+    monkeypatch.delenv("PMROUTER_CHAIN_RPC_URL", raising=False)
+    monkeypatch.delenv("PMROUTER_SANDBOX_CHAIN", raising=False)
+    table = boto3.resource("dynamodb").Table(get_settings().escrow_table)
+    table.put_item(Item={"escrow_id": "0x" + "ee" * 32, "state": "held", "status": "held", "customer_id": "c",
+                         "order_uid": "u", "fee": 1000, "affiliate": "0x" + "11" * 20, "affiliate_bps": 1500})
+    report = service.settle_once()
+    assert report["chain"] == "not configured" and report["settled"] == 0
+    assert table.get_item(Key={"escrow_id": "0x" + "ee" * 32})["Item"]["state"] == "held"

@@ -265,6 +265,11 @@ def settle_once(now: float | None = None) -> dict[str, Any]:
     one escrow failing never stops the others."""
     now = time.time() if now is None else now
     report: dict[str, Any] = {"settled": 0, "void": 0, "waiting": 0, "errors": 0}
+    from .chain import available
+
+    if not available():  # no chain: touch nothing rather than claim settlements nobody can make
+        log.warning("settle_fees: no chain or escrow contract configured; nothing settled")
+        return {**report, "chain": "not configured"}
     for state in ("held", "released", "pulling", "settling"):
         for item in in_state(state):
             try:
