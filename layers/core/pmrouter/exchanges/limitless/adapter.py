@@ -9,6 +9,7 @@ from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, O
                     VenueMarket, VenueOutcome)
 from ..errors import MarketNotFound
 from ..http import VenueHttp
+from ..tape import placement
 from . import config, schemas
 from .market_data import LimitlessMarketData
 
@@ -88,13 +89,11 @@ class LimitlessAdapter(ExchangeAdapter):
             for pos in range(skip, len(rows)):
                 event = rows[pos]
                 trade = schemas.parse_trade_event(event, market, idx) if isinstance(event, dict) else None
-                if trade is None:
+                where = placement(trade, start, end) if trade is not None else "newer"
+                if where == "older":
+                    return TradesPage(trades, None)
+                if where == "newer":
                     continue
-                ts = trade.timestamp.timestamp()
-                if end is not None and ts > end:
-                    continue
-                if start is not None and ts < start:
-                    return TradesPage(trades, None)  # newest first: the rest is older still
                 trades.append(trade)
                 if len(trades) >= limit:
                     return TradesPage(trades, f"{page}.{pos + 1}")

@@ -18,6 +18,7 @@ from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, O
 from ..cache import TtlCache
 from ..errors import MarketNotFound, VenueError
 from ..http import VenueHttp
+from ..tape import placement
 from . import config, schemas
 from .market_data import PredictMarketData
 
@@ -140,13 +141,11 @@ class PredictFunAdapter(ExchangeAdapter):
             rows, next_cursor = await self.md.matches(market.exchange_market_id, limit - len(trades), after)
             for event in rows:
                 trade = schemas.parse_match(event, index_set, outcome.name)
-                if trade is None:
+                where = placement(trade, start, end) if trade is not None else "newer"
+                if where == "older":
+                    return TradesPage(trades, None)
+                if where == "newer":
                     continue
-                ts = trade.timestamp.timestamp()
-                if end is not None and ts > end:
-                    continue
-                if start is not None and ts < start:
-                    return TradesPage(trades, None)  # newest first: everything after is older still
                 trades.append(trade)
             if not rows or next_cursor is None:
                 return TradesPage(trades, None)
