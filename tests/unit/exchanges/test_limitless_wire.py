@@ -184,3 +184,19 @@ def test_errors(adapter):
     m = dataclasses.replace(run(adapter.get_market(SLUG)), exchange_market_id="down")
     with pytest.raises(VenueUnavailable):
         run(adapter.get_orderbook(m, m.outcomes[0], 5))
+
+
+def test_a_group_child_reads_its_own_tape_unless_the_group_is_neg_risk(adapter):
+    """The web app reads a neg-risk group's feed for its children and a child's own feed otherwise;
+    the recorded group is a "ladder" (no negRiskMarketId)."""
+    ladder_child = [m for m in run(adapter.list_markets()) if m.exchange_market_id == GROUP_CHILD][0]
+    assert ladder_child.extra["neg_risk"] is False
+    with pytest.raises(MarketNotFound):  # the stub venue has no tape for these two
+        run(adapter.get_trades(ladder_child, ladder_child.outcomes[0], None, None, 5, None))
+    assert SEEN[-1].url.path == f"/markets/{GROUP_CHILD}/events"
+    group = {**load("limitless", "market_group"), "negRiskMarketId": "0x" + "12" * 32}
+    child = schemas.parse_listing(group)[0]
+    assert child.extra["neg_risk"] is True
+    with pytest.raises(MarketNotFound):
+        run(adapter.get_trades(child, child.outcomes[0], None, None, 5, None))
+    assert SEEN[-1].url.path == f"/markets/{group['slug']}/events"

@@ -45,7 +45,8 @@ class LimitlessAdapter(ExchangeAdapter):
                 out.append(m)
                 self.remember(m)
                 if m.exchange_group_id:
-                    self._groups[m.exchange_market_id] = {"slug": m.exchange_group_id, "title": m.group_title}
+                    self._groups[m.exchange_market_id] = {"slug": m.exchange_group_id, "title": m.group_title,
+                                                           "negRiskMarketId": row.get("negRiskMarketId")}
         return out
 
     async def fetch_market(self, slug: str) -> VenueMarket:
@@ -77,9 +78,10 @@ class LimitlessAdapter(ExchangeAdapter):
 
     async def get_trades(self, market: VenueMarket, outcome: VenueOutcome, start: int | None, end: int | None,
                          limit: int, cursor: str | None) -> TradesPage:
-        """The market's public events feed (a group's children share the group's feed), newest
-        first. The cursor is `page.row` of the venue feed, so every call resumes exactly."""
-        slug = market.exchange_group_id or market.exchange_market_id
+        """The market's public events feed (a neg-risk group's children share the group's feed, as
+        in the venue's web app), newest first. The cursor is `page.row` of the venue feed, so every
+        call resumes exactly."""
+        slug = market.exchange_group_id if market.extra.get("neg_risk") else market.exchange_market_id
         idx = market.outcomes.index(outcome)
         page, skip = _resume_point(cursor)
         trades: list[PublicTrade] = []

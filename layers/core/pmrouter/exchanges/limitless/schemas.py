@@ -92,7 +92,9 @@ def parse_market(raw: dict[str, Any], group: dict[str, Any] | None = None) -> Ve
         updated_at=_ts(raw.get("updatedAt")),
         end_date=_ts(raw.get("expirationTimestamp")) or _ts(raw.get("expirationDate")),
         image_url=raw.get("logo") or raw.get("imageUrl"),
-        extra={"id": raw.get("id"), "venue": venue, "neg_risk": bool(group),
+        # Only a neg-risk group (one with a negRiskMarketId) ties its children together; a "ladder"
+        # group is a display grouping of independent markets.
+        extra={"id": raw.get("id"), "venue": venue, "neg_risk": bool(group and group.get("negRiskMarketId")),
                "fee_enabled": fee_enabled(raw), "trade_type": raw.get("tradeType"),
                "collateral_fee": str(venue.get("feeModuleType") or "").upper() == "COLLATERAL"},
     )
