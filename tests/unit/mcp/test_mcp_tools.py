@@ -149,3 +149,18 @@ def test_subscribing_past_the_cap_is_refused_before_any_read():
 def test_walk_limit_fills_only_at_the_limit_or_better(side, levels, price, size, expect):
     filled, avg = walk_limit(levels, side, price, size)
     assert filled == expect[0] and (avg == pytest.approx(expect[1]) if expect[1] else avg is None)
+
+
+def test_the_stack_deploys_export_off_and_points_stream_tools_at_its_ws():
+    from shared.localstack.aws import load_template
+
+    tpl = load_template()
+    assert tpl["Parameters"]["McpAllowKeyExport"]["Default"] == "false"
+    fn = next(r["Properties"] for r in tpl["Resources"].values()
+              if r.get("Type") == "AWS::Serverless::Function" and r["Properties"]["CodeUri"] == "functions/mcp")
+    env = fn["Environment"]["Variables"]
+    assert env["PMROUTER_MCP_ALLOW_KEY_EXPORT"] == {"Fn": "Ref", "Args": "McpAllowKeyExport"} or \
+        "McpAllowKeyExport" in json.dumps(env["PMROUTER_MCP_ALLOW_KEY_EXPORT"])
+    assert "StreamApi" in json.dumps(env["PMROUTER_WS_URL"]) and "/ws" in json.dumps(env["PMROUTER_WS_URL"])
+    events = [e["Properties"] for e in fn["Events"].values()]
+    assert [(e["Method"], e["Path"]) for e in events] == [("POST", "/mcp")]

@@ -45,7 +45,7 @@ class WsFeed:
 
     name = "ws"
 
-    def __init__(self, url: str, api_key: str, timeout: float = 10.0):
+    def __init__(self, url: str, api_key: str, timeout: float = 5.0):
         self.url, self.api_key, self.timeout = url, api_key, timeout
 
     async def read(self, subs: list[dict[str, Any]], seq: int) -> list[dict[str, Any]]:
@@ -111,9 +111,17 @@ async def read_books(ctx: Context, subs: list[dict[str, Any]], seq: int) -> tupl
     notes: list[str] = []
     if ctx.ws_url:
         try:
-            return "ws", await WsFeed(ctx.ws_url, ctx.api_key).read(subs, seq), notes
+            frames = await WsFeed(ctx.ws_url, ctx.api_key).read(subs, seq)
         except Exception as exc:  # an unreachable /ws must not cost the agent its books
             notes.append(f"/ws unavailable ({type(exc).__name__}); books read from REST instead")
+        else:
+            late = [i for i, f in enumerate(frames) if f.get("code") == "timeout"]
+            if late:  # books /ws did not snapshot in time come from REST, said so
+                polled = await PollingFeed(ctx.api).read([subs[i] for i in late], seq)
+                for i, frame in zip(late, polled):
+                    frames[i] = frame
+                notes.append(f"{len(late)} book(s) not snapshotted by /ws in time; read from REST")
+            return "ws", frames, notes
     return "polling", await PollingFeed(ctx.api).read(subs, seq), notes
 
 
