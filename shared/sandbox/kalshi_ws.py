@@ -55,6 +55,9 @@ class KalshiWs:
     def gap(self, n: int = 1) -> None:
         self._skip += n
 
+    def drop_all(self) -> int:
+        return self.clients.drop_all()
+
     # --- engine side ------------------------------------------------------------------------------
 
     def _levels(self, ticker: str) -> tuple[dict[float, float], dict[float, float]]:

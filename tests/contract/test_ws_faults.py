@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from tests.contract.test_sdk_ws import DEPTH, _agree, _connect, _free_price, _market, _run
 
 
@@ -27,24 +29,25 @@ async def _rest_order(sdk, exchange: str, m):
     return order
 
 
-def test_venue_drop_reconnects_and_asks_clients_to_resync(stack, sdk):
-    m = _market(sdk, "kalshi")
+@pytest.mark.parametrize("exchange,sandbox", [("kalshi", "kalshi"), ("limitless", "limitless")])
+def test_venue_drop_reconnects_and_asks_clients_to_resync(stack, sdk, exchange, sandbox):
+    m = _market(sdk, exchange)
 
     async def go():
         rec = await _connect(sdk)
         try:
             rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
             await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
-            feed = _hub().feeds["kalshi"]
+            feed = _hub().feeds[exchange]
             before = feed.connects
-            assert _venue_ws(stack, "kalshi").clients.drop_all() >= 1
+            assert _venue_ws(stack, sandbox).drop_all() >= 1
             await rec.wait(lambda: rec.of("resync_required", parsec_id=m.parsec_id))
             snaps = await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id)[1:])
             assert snaps[0]["server_seq"] > 1
             await rec.wait(lambda: feed.connects > before and feed.feed_state == "healthy")
-            order = await _rest_order(sdk, "kalshi", m)
+            order = await _rest_order(sdk, exchange, m)
             await _agree(rec, sdk, m.parsec_id)  # the reconnected feed carries new changes
-            await asyncio.to_thread(sdk.orders.cancel, order.id, exchange="kalshi")
+            await asyncio.to_thread(sdk.orders.cancel, order.id, exchange=exchange)
             await _agree(rec, sdk, m.parsec_id)
             rec.check()
         finally:
