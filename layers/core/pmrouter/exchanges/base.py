@@ -377,6 +377,11 @@ class VenuePosition:
 class TradingSession(ABC):
     """One user's authenticated view of a venue."""
 
+    # False where the venue's order records carry nothing tied to the signed order (no hash, salt or
+    # client id): `find_order` cannot find a lost placement, so reconciliation never presumes one
+    # rejected (it may be live at the venue) and leaves it pending.
+    lost_orders_findable: ClassVar[bool] = True
+
     @abstractmethod
     async def prepare_order(self, intent: OrderIntent) -> PreparedOrder: ...
 

@@ -75,7 +75,7 @@ async def _reconcile_order(session: TradingSession, rec: store.OrderRecord) -> s
         return "error"
     if live is None:
         age = time.time() - datetime.fromisoformat(rec.created_at).timestamp()
-        if rec.status == "pending" and age > NOT_FOUND_GRACE_S:
+        if rec.status == "pending" and age > NOT_FOUND_GRACE_S and session.lost_orders_findable:
             store.update_state(rec, status="rejected",
                                error={"status": 503, "error": "the order never reached the venue", "code":
                                       "service_unavailable", "retryable": True})

@@ -43,6 +43,8 @@ def _ts(value: Any) -> datetime:
 
 
 class OpinionSession(TradingSession):
+    lost_orders_findable = False  # see the module docstring
+
     def __init__(self, adapter: "OpinionAdapter", credentials: Credentials):
         self._account = account_from_key(credentials.private_key, config.NAME)
         if not credentials.clob_api_key:
