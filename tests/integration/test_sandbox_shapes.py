@@ -126,6 +126,11 @@ KALSHI_MARKET = {"ticker": "str", "event_ticker": "str", "title": "str", "status
                  "volume_fp": "num_str", "volume_24h_fp": "num_str", "open_interest_fp": "num_str",
                  "price_ranges[].start": "prob_str", "price_ranges[].step": "num_str"}
 KALSHI_EVENT = {"event_ticker": "str", "series_ticker": "str", "title": "str"}
+PREDICT_CATEGORY = {"slug": "str", "title": "str", "startsAt": "iso", "endsAt": "iso", "status": "str"}
+GAMMA_MARKET = {"id": "str", "question": "str", "slug": "str", "conditionId": "str", "outcomes": "json_list",
+                "outcomePrices": "json_list", "clobTokenIds": "json_list", "orderPriceMinTickSize": "num",
+                "orderMinSize": "num", "volumeNum": "num", "negRisk": "bool", "active": "bool", "closed": "bool",
+                "endDate": "iso", "events[].id": "str", "events[].title": "str"}
 
 SPECS: dict[tuple[str, str], dict[str, str]] = {
     ("limitless", "markets_active"): {"totalMarketsCount": "int", "data[].slug": "str", "data[].title": "str",
@@ -154,8 +159,8 @@ SPECS: dict[tuple[str, str], dict[str, str]] = {
     ("opinion", "price_history_1d"): {"errno": "int", "result.history[].t": "s", "result.history[].p": "prob_str"},
     ("predictfun", "markets"): {"success": "bool", "cursor": "str?", **{f"data[].{k}": v for k, v in PREDICT_MARKET.items()}},
     ("predictfun", "market"): {"success": "bool", **{f"data.{k}": v for k, v in PREDICT_MARKET.items()}},
-    ("predictfun", "categories"): {"success": "bool", "cursor": "str?", "data[].slug": "str", "data[].title": "str",
-                                   "data[].startsAt": "iso", "data[].endsAt": "iso", "data[].status": "str"},
+    ("predictfun", "categories"): {"success": "bool", "cursor": "str?", **{f"data[].{k}": v for k, v in PREDICT_CATEGORY.items()}},
+    ("predictfun", "category"): {"success": "bool", **{f"data.{k}": v for k, v in PREDICT_CATEGORY.items()}},
     ("predictfun", "orderbook"): {"success": "bool", "data.bids[][0]": "prob", "data.bids[][1]": "num",
                                   "data.asks[][0]": "prob", "data.asks[][1]": "num", "data.updateTimestampMs": "ms",
                                   "data.marketId": "int"},
@@ -166,6 +171,7 @@ SPECS: dict[tuple[str, str], dict[str, str]] = {
     ("predictfun", "timeseries"): {"success": "bool", "data.resolution": "str", "data.series[].x": "s",
                                    "data.series[].y": "pct"},
     ("kalshi", "markets"): {"cursor": "str", **{f"markets[].{k}": v for k, v in KALSHI_MARKET.items()}},
+    ("kalshi", "market"): {f"market.{k}": v for k, v in KALSHI_MARKET.items()},
     ("kalshi", "events"): {f"events[].{k}": v for k, v in KALSHI_EVENT.items()},
     ("kalshi", "event"): {f"event.{k}": v for k, v in KALSHI_EVENT.items()},
     ("kalshi", "orderbook"): {"orderbook_fp.yes_dollars[][0]": "prob_str", "orderbook_fp.yes_dollars[][1]": "num_str",
@@ -177,12 +183,9 @@ SPECS: dict[tuple[str, str], dict[str, str]] = {
     ("kalshi", "trades"): {"trades[].trade_id": "str", "trades[].count_fp": "num_str",
                            "trades[].yes_price_dollars": "prob_str", "trades[].no_price_dollars": "prob_str",
                            "trades[].taker_outcome_side": "str", "trades[].created_time": "iso"},
-    ("polymarket", "gamma_markets"): {"[].id": "str", "[].question": "str", "[].conditionId": "str",
-                                      "[].outcomes": "json_list", "[].outcomePrices": "json_list",
-                                      "[].clobTokenIds": "json_list", "[].orderPriceMinTickSize": "num",
-                                      "[].orderMinSize": "num", "[].volumeNum": "num", "[].negRisk": "bool",
-                                      "[].active": "bool", "[].closed": "bool", "[].endDate": "iso",
-                                      "[].events[].id": "str", "[].events[].title": "str"},
+    ("polymarket", "gamma_markets"): {f"[].{k}": v for k, v in GAMMA_MARKET.items()},
+    ("polymarket", "gamma_market"): GAMMA_MARKET,
+    ("polymarket", "gamma_market_by_slug"): GAMMA_MARKET,
     ("polymarket", "book"): {"asset_id": "str", "timestamp": "ms_str", "bids[].price": "prob_str",
                              "bids[].size": "num_str", "asks[].price": "prob_str", "asks[].size": "num_str",
                              "tick_size": "num_str", "min_order_size": "num_str", "neg_risk": "bool"},
@@ -195,8 +198,15 @@ SPECS: dict[tuple[str, str], dict[str, str]] = {
 
 
 def _fixture(venue: str, name: str) -> Any:
-    if (venue, name) == ("kalshi", "events"):  # the list endpoint carries the event objects of the detail
+    # Lists and details carry the same objects: the recorded one stands in the envelope the other uses.
+    if (venue, name) == ("kalshi", "events"):
         return {"events": [load("kalshi", "event")["event"]], "cursor": ""}
+    if (venue, name) == ("kalshi", "market"):
+        return {"market": load("kalshi", "markets")["markets"][0]}
+    if (venue, name) in (("polymarket", "gamma_market"), ("polymarket", "gamma_market_by_slug")):
+        return load("polymarket", "gamma_markets")[0]
+    if (venue, name) == ("predictfun", "category"):
+        return {"success": True, "data": load("predictfun", "categories")["data"][0]}
     return load(venue, name)
 
 
@@ -263,6 +273,7 @@ async def _predictfun(u) -> dict[str, Any]:
         "markets": page,
         "market": await _get(app, f"/v1/markets/{mid}", None, h),
         "categories": await _get(app, "/v1/categories", {"first": 20}, h),
+        "category": await _get(app, f"/v1/categories/{m['categorySlug']}", None, h),
         "orderbook": await _get(app, f"/v1/markets/{mid}/orderbook", None, h),
         "matches": await _get(app, "/v1/orders/matches", {"marketId": mid, "first": 20}, h),
         "timeseries": await _get(app, f"/v1/markets/{mid}/timeseries",
@@ -281,6 +292,7 @@ async def _kalshi(u) -> dict[str, Any]:
     now = int(u.now.timestamp())
     return {
         "markets": page,
+        "market": await _get(app, f"{base}/markets/{ticker}"),
         "events": await _get(app, f"{base}/events", {"limit": 50}),
         "event": event,
         "orderbook": await _get(app, f"{base}/markets/{ticker}/orderbook"),
@@ -298,6 +310,8 @@ async def _polymarket(u) -> dict[str, Any]:
     now = int(u.now.timestamp())
     return {
         "gamma_markets": rows,
+        "gamma_market": await _get(gamma, f"/markets/{m['id']}"),
+        "gamma_market_by_slug": await _get(gamma, f"/markets/slug/{m['slug']}"),
         "book": await _get(clob, "/book", {"token_id": token}),
         "prices_history": await _get(clob, "/prices-history", {"market": token, "startTs": now - 3 * 86400,
                                                               "endTs": now, "fidelity": 60}),
@@ -357,9 +371,10 @@ def test_every_endpoint_an_adapter_calls_is_checked():
     expected = {
         "limitless": {"markets_active", "market", "market_group", "orderbook", "historical_price_single", "events"},
         "opinion": {"market_list", "market", "market_categorical", "orderbook", "price_history_1h", "price_history_1d"},
-        "predictfun": {"markets", "market", "categories", "orderbook", "matches", "timeseries"},
-        "kalshi": {"markets", "events", "event", "orderbook", "candlesticks_quotes", "trades"},
-        "polymarket": {"gamma_markets", "book", "prices_history", "clob_market", "trades"},
+        "predictfun": {"markets", "market", "categories", "category", "orderbook", "matches", "timeseries"},
+        "kalshi": {"markets", "market", "events", "event", "orderbook", "candlesticks_quotes", "trades"},
+        "polymarket": {"gamma_markets", "gamma_market", "gamma_market_by_slug", "book", "prices_history",
+                       "clob_market", "trades"},
     }
     for venue, names in expected.items():
         assert {e for v, e in SPECS if v == venue} == names
