@@ -32,8 +32,8 @@ _SOURCE_RE = re.compile(
     r"(?:according to|as (?:listed|reported|published|shown) (?:on|by|in)|published (?:on|by)|resolution source"
     r"(?: for this market)?(?: will be| is)|settle[sd]? (?:on|using))\s+(?:the\s+)?(?:official\s+)?"
     r"(?:(?:information|data|website|statement)s?\s+(?:from|of)\s+(?:the\s+)?)?([A-Z][\w&-]*)")
-_SOURCE_HINTS = ("according to", "as listed", "as reported", "as published", "as shown", "published", "resolution source",
-                 "settle")
+_SOURCE_HINTS = ("according to", "as listed", "as reported", "as published", "as shown", "published on", "published by",
+                 "resolution source for", "resolution source will", "resolution source is", "settle")
 _GENERIC = frozenset({"Yes", "No", "If", "The", "This", "Kalshi", "Polymarket", "Exchange", "Otherwise"})
 
 

@@ -266,7 +266,7 @@ class _Feat:
     latest_day: int | None  # an upper bound only (Kalshi's close_time without an expected expiration)
     outcomes: tuple
     years: frozenset[int] = frozenset()
-    facts: RulesFacts = RulesFacts(None, None, None)
+    facts: RulesFacts | None = None
     has_rules: bool = False
     label: frozenset[str] = frozenset()  # the venue's own name for this leg (yes_sub_title, groupItemTitle)
     weight: dict[str, float] = field(default_factory=dict)
@@ -332,6 +332,15 @@ def _decided(m: VenueMarket) -> tuple[int | None, int | None]:
     return _day(m.end_date), None
 
 
+_NO_FACTS = RulesFacts(None, None, None)
+
+
+def _facts(text: str) -> RulesFacts:
+    """The rules facts, or the shared empty value (one identity check skips the comparison later)."""
+    f = rules_facts(text)
+    return _NO_FACTS if f == _NO_FACTS else f
+
+
 def _rules_text(m: VenueMarket) -> str:
     """The settlement rules as the venue states them. Kalshi's `description` is the leg's subtitle, not rules;
     other venues put their rules in the description. The operative sentence comes first; the rest is
@@ -369,9 +378,7 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
         analysed.append(a)
         labels.append(frozenset(lab.tokens) if lab is not None else frozenset())
     seqs = _merge_compounds([a.tokens for a in analysed])
-    vocab: set[str] = set()
-    for seq in seqs:
-        vocab.update(seq)
+    vocab: set[str] = set()  # filled on first use: only venues with series codes need it
     series_cache: dict[str, list[str]] = {}
     feats = []
     for i, (m, a, seq) in enumerate(zip(markets, analysed, seqs)):
@@ -379,6 +386,9 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
         if isinstance(series, str) and series:
             extra_words = series_cache.get(series)
             if extra_words is None:
+                if not vocab:
+                    for q in seqs:
+                        vocab.update(q)
                 extra_words = series_cache[series] = _series_words(series, vocab)
             seq = seq + extra_words
         toks = frozenset(seq)
@@ -386,7 +396,7 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
         end_day, latest_day = _decided(m)
         feats.append(_Feat(i, m.exchange, m.parsec_group_id, toks, a.numbers, a.dates, a.direction,
                            a.entities & toks, end_day, latest_day, _outcome_signature(m), a.years,
-                           rules_facts(m.question + " \n " + rules_text), bool(rules_text), labels[i] & toks))
+                           _facts(m.question + " \n " + rules_text), bool(rules_text), labels[i] & toks))
     # IDF weights over the whole catalog
     df: Counter[str] = Counter()
     for f in feats:
@@ -440,6 +450,8 @@ def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set
         if f.group:
             members[f.group].append(f)
     big_enough = {g for g, ms in members.items() if len(ms) >= 3}
+    if len(big_enough) < 2:
+        return set()
     seen: set[tuple[str, str]] = set()
     out: set[tuple[str, str]] = set()
     found: list[tuple[float, str, str]] = []
@@ -498,7 +510,8 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
         return True  # 2026 Finals vs 2027 Finals
     if a.dates and b.dates and not _dates_agree(a.dates, b.dates):
         return True
-    if conflict(a.facts, b.facts, check_amount=not (a.numbers and b.numbers)):
+    if a.facts is not _NO_FACTS and b.facts is not _NO_FACTS and \
+            conflict(a.facts, b.facts, check_amount=not (a.numbers and b.numbers)):
         return True  # rules disagree on threshold, strictness or settlement source
     forgive = (a.ctx | b.ctx) if aligned else frozenset()
     if _unexplained(a, b, forgive) and _unexplained(b, a, forgive):
