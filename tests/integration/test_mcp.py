@@ -55,8 +55,10 @@ async def hosted_legacy(stack, key=None):
 
 @asynccontextmanager
 async def stdio(stack, **env):
+    wrapper = ROOT / ".venv" / "bin" / "pmrouter"  # what the README's client configuration starts
+    command, args = (str(wrapper), ["mcp"]) if wrapper.exists() else (sys.executable, ["-m", "pmrouter.cli", "mcp"])
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "pmrouter.cli", "mcp"], cwd=str(ROOT),
+        command=command, args=args, cwd=str(ROOT),
         env={**os.environ, "PYTHONPATH": f"{ROOT / 'layers/core'}:{ROOT}", "PMROUTER_API_URL": stack.url,
              "PMROUTER_API_KEY": stack.api_key, **env})
     async with Client(params, read_timeout_seconds=60) as client:
