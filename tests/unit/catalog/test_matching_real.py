@@ -88,3 +88,28 @@ def test_rules_facts_read_the_primary_source_first():
     assert rules_facts("The resolution source for this market will be information from the NBA.").source == "nba"
     assert rules_facts("If Denver win the 2026 Pro Basketball Finals, then the market resolves to Yes.") == \
         rules_facts("")  # nothing stated, nothing to disagree with
+
+
+def test_a_zero_change_is_no_change_and_cut_is_a_direction():
+    from pmrouter.catalog.matching import analyse
+    hold_k = analyse("Will the Federal Reserve Hike rates by 0bps at their October 2025 meeting?")
+    hold_p = analyse("No change in Fed interest rates after October 2025 meeting?")
+    assert hold_k.numbers == hold_p.numbers == {"0"} and not hold_k.direction and not hold_p.direction
+    cut_k = analyse("Will the Federal Reserve Cut rates by 25bps at their October 2026 meeting?")
+    cut_p = analyse("Fed decreases interest rates by 25 bps after October 2026 meeting?")
+    assert cut_k.direction == cut_p.direction == {"below"} and cut_k.numbers == cut_p.numbers == {"25"}
+
+
+def test_before_a_day_reads_as_by_the_day_before():
+    from pmrouter.catalog.matching import _dates_agree, analyse
+    kalshi = analyse("If Elon Musk has a net worth more than $1 trillion before Jan 1, 2027")
+    poly = analyse("reaches or exceeds $1 trillion at any point by December 31, 2026, 11:59 PM ET")
+    assert _dates_agree(kalshi.dates, poly.dates)
+    assert analyse("Will Musk have a net worth more than 900 billion dollars before 2027?").years == {2026}
+
+
+def test_series_codes_unpack_into_words_the_catalog_uses():
+    from pmrouter.catalog.matching import _series_words
+    assert _series_words("KXNBA", {"nba", "final"}) == ["nba"]
+    assert _series_words("KXNBAWEST", {"nba", "west"}) == ["nba", "west"]
+    assert _series_words("KXFED", {"nba"}) == []
