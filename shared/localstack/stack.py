@@ -51,6 +51,8 @@ SANDBOX_WS = {
     "polymarket-clob": ("shared.sandbox.polymarket_ws:install", "PMROUTER_POLYMARKET_WS_URL", "/ws"),
     "kalshi": ("shared.sandbox.kalshi_ws:install", "PMROUTER_KALSHI_WS_URL", "/trade-api/ws/v2"),
     "limitless": ("shared.sandbox.limitless_ws:install", "PMROUTER_LIMITLESS_WS_URL", ""),
+    "opinion": ("shared.sandbox.opinion_ws:install", "PMROUTER_OPINION_WS_URL", "/ws"),
+    "predictfun": ("shared.sandbox.predictfun_ws:install", "PMROUTER_PREDICTFUN_WS_URL", "/ws"),
 }
 
 FUNCTIONS_DIR = ROOT / "functions"

@@ -76,6 +76,9 @@ class PolymarketWs:
                                       "matched_amount": f"{f.size:g}", "price": f"{f.price:g}", "asset_id": token}],
                     "matchtime": str(int(f.ts)), "timestamp": _ms()}))
 
+    def drop_all(self) -> int:
+        return self.market.drop_all() + self.user.drop_all()
+
     # --- connections ------------------------------------------------------------------------------
 
     async def handle_market(self, client: Client, text: str) -> None:

@@ -119,7 +119,7 @@ def test_snapshot_equals_rest_orderbook(sdk, exchange):
             rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
             snap = await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
             assert snap[0]["server_seq"] >= 1 and snap[0]["outcome"] == "Yes"
-            assert snap[0]["feed_state"] == ("polling" if exchange in ("opinion", "predictfun") else "healthy")
+            assert snap[0]["feed_state"] == "healthy"
             assert snap[0]["book_state"] == "fresh" and snap[0]["stale_after_ms"] > 0
             await _agree(rec, sdk, m.parsec_id)
             rec.check()
@@ -135,7 +135,7 @@ def _free_price(sdk, parsec_id: str) -> float:
     return bids[0][0]
 
 
-@pytest.mark.parametrize("exchange", ["kalshi", "polymarket", "limitless"])
+@pytest.mark.parametrize("exchange", ["kalshi", "polymarket", "limitless", "opinion", "predictfun"])
 def test_resting_order_is_a_delta_and_its_cancel_removes_it(sdk, exchange):
     m = _market(sdk, exchange)
 

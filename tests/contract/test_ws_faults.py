@@ -29,7 +29,9 @@ async def _rest_order(sdk, exchange: str, m):
     return order
 
 
-@pytest.mark.parametrize("exchange,sandbox", [("kalshi", "kalshi"), ("limitless", "limitless")])
+@pytest.mark.parametrize("exchange,sandbox", [("kalshi", "kalshi"), ("polymarket", "polymarket-clob"),
+                                              ("limitless", "limitless"), ("opinion", "opinion"),
+                                              ("predictfun", "predictfun")])
 def test_venue_drop_reconnects_and_asks_clients_to_resync(stack, sdk, exchange, sandbox):
     m = _market(sdk, exchange)
 
