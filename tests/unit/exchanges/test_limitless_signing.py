@@ -211,3 +211,38 @@ def test_hmac_matches_the_published_vector_and_the_sdk_with_a_query():
 def test_impossible_orders_are_refused_before_signing(price, size):
     with pytest.raises(ValueError):
         order_builder.limit_amounts(0, price, size)
+
+
+def test_the_profile_is_read_once_a_minute_and_again_after_a_fee_mismatch():
+    seen = []
+    state = {"refuse": True}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        seen.append((request.method, path))
+        if request.method == "POST" and state.pop("refuse", False):
+            return httpx.Response(400, json={"message": "FEE_RATE_MISMATCH: expected feeRateBps 150"})
+        return httpx.Response(200, json=_canned(request.method, path, request.content, 300, SIMPLE))
+
+    async def run():
+        use_transport(httpx.MockTransport(handler))
+        try:
+            adapter = LimitlessAdapter(dataclasses.replace(Settings.from_env(), limitless_url=BASE))
+            market = await adapter.get_market("m-9")
+            creds = Credentials(private_key=PK, clob_api_key=TOKEN_ID, clob_api_secret=SECRET)
+            results = []
+            for uid in ("a", "b", "c"):
+                sess = adapter.open_session(creds)  # a new session per request, as the API opens them
+                intent = OrderIntent(market, market.outcomes[0], "buy", 0.5, 2, "gtc", None, uid)
+                try:
+                    results.append((await sess.submit_order(await sess.prepare_order(intent))).status)
+                except Exception as exc:  # noqa: BLE001 - the refusal is the point
+                    results.append(type(exc).__name__)
+            return results
+        finally:
+            use_transport(None)
+
+    results = asyncio.run(run())
+    assert results == ["VenueBadRequest", "open", "open"]
+    profiles = [p for m, p in seen if p.startswith("/profiles/")]
+    assert len(profiles) == 2  # first order, then once more after the venue refused the cached fee rate

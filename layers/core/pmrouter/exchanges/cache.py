@@ -31,6 +31,9 @@ class TtlCache(Generic[K, V]):
         while len(self._items) > self.max_items:
             self._items.popitem(last=False)
 
+    def pop(self, key: K) -> None:
+        self._items.pop(key, None)
+
     def clear(self) -> None:
         self._items.clear()
 

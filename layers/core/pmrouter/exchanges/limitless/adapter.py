@@ -7,6 +7,7 @@ from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, PublicTrade, TradesPage,
                     VenueMarket, VenueOutcome)
+from ..cache import TtlCache
 from ..errors import MarketNotFound
 from ..http import VenueHttp
 from ..tape import placement
@@ -32,6 +33,7 @@ class LimitlessAdapter(ExchangeAdapter):
         self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
         self.md = LimitlessMarketData(self.http)
         self._groups: dict[str, dict] = {}  # child slug -> group row (slug, title): lets detail lookups keep it
+        self.profiles: TtlCache[str, dict] = TtlCache(60, 10_000)  # (token, address) -> profile (trading.py)
 
     def open_session(self, credentials):
         from .trading import LimitlessSession

@@ -85,8 +85,14 @@ class LimitlessSession(TradingSession):
                                                headers=headers)
 
     async def profile(self) -> dict[str, Any]:
+        """The account's owner id and fee rank, cached for a minute per token and wallet (one venue call
+        fewer per order; a changed rank is refused by the venue as FEE_RATE_MISMATCH and re-read)."""
         if self._profile is None:
-            self._profile = await self._call("GET", f"/profiles/{self._account.address}") or {}
+            key = f"{self.credentials.clob_api_key}|{self._account.address}"
+            self._profile = self.adapter.profiles.get(key)
+            if self._profile is None:
+                self._profile = await self._call("GET", f"/profiles/{self._account.address}") or {}
+                self.adapter.profiles.put(key, self._profile)
         return self._profile
 
     async def complete_credentials(self) -> Credentials:
@@ -143,6 +149,8 @@ class LimitlessSession(TradingSession):
 
     def _refusal(self, exc: VenueError) -> VenueError:
         text = exc.message.lower()
+        if "fee_rate_mismatch" in text:
+            self.adapter.profiles.pop(f"{self.credentials.clob_api_key}|{self._account.address}")
         if "balance" in text or "allowance" in text or exc.status == 422:
             return InsufficientFunds(self.adapter.id, exc.message, status=exc.status)
         return exc
@@ -261,5 +269,6 @@ class LimitlessSession(TradingSession):
 
     async def _fresh_profile(self) -> dict[str, Any]:
         self._profile = None
+        self.adapter.profiles.pop(f"{self.credentials.clob_api_key}|{self._account.address}")
         return await self.profile()
 
