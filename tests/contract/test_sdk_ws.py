@@ -102,10 +102,14 @@ def _run(coro):
     return asyncio.run(coro)
 
 
-async def _connect(sdk, **kw) -> Recorder:
+async def _connect(sdk, parsec_id: str | None = None) -> Recorder:
+    """An SDK client, connected; with `parsec_id`, subscribed at DEPTH and holding its snapshot."""
     ws = sdk.ws()
     rec = Recorder(ws)
     await ws.connect()
+    if parsec_id is not None:
+        ws.subscribe(parsec_id=parsec_id, depth=DEPTH)
+        await rec.wait(lambda: rec.of("orderbook", parsec_id=parsec_id))
     return rec
 
 
@@ -140,10 +144,8 @@ def test_resting_order_is_a_delta_and_its_cancel_removes_it(sdk, exchange):
     m = _market(sdk, exchange)
 
     async def go():
-        rec = await _connect(sdk)
+        rec = await _connect(sdk, m.parsec_id)
         try:
-            rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
-            await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
             price = _free_price(sdk, m.parsec_id)
             before = dict(_ws_book(rec.ws, m.parsec_id)[0])[price]
             n = len(rec.of("orderbook_delta", parsec_id=m.parsec_id))
@@ -168,10 +170,8 @@ def test_crossing_order_arrives_as_trade_and_own_fill(sdk):
     m = _market(sdk, "kalshi")
 
     async def go():
-        rec = await _connect(sdk)
+        rec = await _connect(sdk, m.parsec_id)
         try:
-            rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
-            await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
             ask = _rest_book(sdk, m.parsec_id)[1][0][0]
             order = await asyncio.to_thread(sdk.orders.create, exchange="kalshi", market_id=m.exchange_market_id,
                                             outcome="yes", side="buy", price=ask, size=2)

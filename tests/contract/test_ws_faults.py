@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.contract.test_sdk_ws import DEPTH, _agree, _connect, _free_price, _market, _run
+from tests.contract.test_sdk_ws import _agree, _connect, _free_price, _market, _run
 
 
 def _hub():
@@ -36,10 +36,8 @@ def test_venue_drop_reconnects_and_asks_clients_to_resync(stack, sdk, exchange, 
     m = _market(sdk, exchange)
 
     async def go():
-        rec = await _connect(sdk)
+        rec = await _connect(sdk, m.parsec_id)
         try:
-            rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
-            await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
             feed = _hub().feeds[exchange]
             before = feed.connects
             assert _venue_ws(stack, sandbox).drop_all() >= 1
@@ -62,10 +60,8 @@ def test_venue_sequence_gap_rebuilds_the_book(stack, sdk):
     m = _market(sdk, "kalshi")
 
     async def go():
-        rec = await _connect(sdk)
+        rec = await _connect(sdk, m.parsec_id)
         try:
-            rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
-            await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
             feed = _hub().feeds["kalshi"]
             gaps = feed.gaps
             _venue_ws(stack, "kalshi").gap()  # the next delta arrives with seq + 2: one was "lost"
@@ -87,10 +83,8 @@ def test_silent_venue_turns_the_book_stale_and_rereads_rest(stack, sdk):
     venue = _venue_ws(stack, "polymarket-clob")
 
     async def go():
-        rec = await _connect(sdk)
+        rec = await _connect(sdk, m.parsec_id)
         try:
-            rec.ws.subscribe(parsec_id=m.parsec_id, depth=DEPTH)
-            await rec.wait(lambda: rec.of("orderbook", parsec_id=m.parsec_id))
             hub = _hub()
             book = hub.books[(m.parsec_id, "yes")]
             refreshes = hub.rest_refreshes

@@ -107,16 +107,17 @@ class Heartbeat(_Out):
     ts_ms: int
 
 
-class ResyncRequired(_Out):
+class _Market(_Out):
+    parsec_id: str
+    outcome: str
+
+
+class ResyncRequired(_Market):
     type: Literal["resync_required"] = "resync_required"
-    parsec_id: str
-    outcome: str
 
 
-class SlowReader(_Out):
+class SlowReader(_Market):
     type: Literal["slow_reader"] = "slow_reader"
-    parsec_id: str
-    outcome: str
 
 
 class _Identity(_Out):
@@ -127,7 +128,15 @@ class _Identity(_Out):
     market_id: str
 
 
-class OrderbookOut(_Identity):
+class _BookFrame(_Identity):
+    book_state: BookState
+    feed_state: FeedState
+    stale_after_ms: int
+    exchange_ts_ms: int | None = None
+    ingest_ts_ms: int | None = None
+
+
+class OrderbookOut(_BookFrame):
     type: Literal["orderbook"] = "orderbook"
     kind: Literal["snapshot"] = "snapshot"
     title: str | None = None
@@ -136,11 +145,6 @@ class OrderbookOut(_Identity):
     bids: list[tuple[float, float]]
     asks: list[tuple[float, float]]
     server_seq: int = Field(ge=1)
-    book_state: BookState
-    feed_state: FeedState
-    stale_after_ms: int
-    exchange_ts_ms: int | None = None
-    ingest_ts_ms: int | None = None
 
 
 class Change(_Out):
@@ -149,15 +153,10 @@ class Change(_Out):
     size: float
 
 
-class OrderbookDeltaOut(_Identity):
+class OrderbookDeltaOut(_BookFrame):
     type: Literal["orderbook_delta"] = "orderbook_delta"
     changes: list[Change]
     server_seq: int = Field(ge=2)
-    book_state: BookState
-    feed_state: FeedState
-    stale_after_ms: int
-    exchange_ts_ms: int | None = None
-    ingest_ts_ms: int | None = None
 
 
 class ActivityOut(_Identity):

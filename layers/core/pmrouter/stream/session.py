@@ -252,11 +252,17 @@ class Session:
             return next((s for s in mine if s.key[1] == want), None)
         return next((s for s in mine if s.key[1] == "yes"), mine[0] if len(mine) == 1 else None)
 
-    async def _subscribe(self, sel: m.MarketSelector) -> None:
+    def _ref(self, sel: m.MarketSelector):
+        """The selector's market, or None after telling the client what is wrong with it."""
         try:
-            ref = market_ref(sel.parsec_id, sel.exchange, sel.market_id)
+            return market_ref(sel.parsec_id, sel.exchange, sel.market_id)
         except ApiError as exc:
             self.error(m.INVALID_MARKET, _api_message(exc), sel.parsec_id)
+            return None
+
+    async def _subscribe(self, sel: m.MarketSelector) -> None:
+        ref = self._ref(sel)
+        if ref is None:
             return
         depth = DEFAULT_DEPTH if sel.depth is None else sel.depth
         if depth < 1:
@@ -297,10 +303,8 @@ class Session:
             self.subs[key] = sub
 
     async def _unsubscribe(self, sel: m.MarketSelector) -> None:
-        try:
-            ref = market_ref(sel.parsec_id, sel.exchange, sel.market_id)
-        except ApiError as exc:
-            self.error(m.INVALID_MARKET, _api_message(exc), sel.parsec_id)
+        ref = self._ref(sel)
+        if ref is None:
             return
         want = (sel.outcome or "").strip().lower()
         for key, sub in list(self.subs.items()):

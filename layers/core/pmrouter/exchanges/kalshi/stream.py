@@ -98,13 +98,8 @@ class KalshiFeed(SocketFeed):
         for ticker in {i.market.exchange_market_id for i in insts}:
             if self._insts(ticker):
                 continue  # the other outcome still reads this ticker
-            sids = [sid for sid, t in self.sids.items() if t == ticker]
-            for sid in sids:
-                self.sids.pop(sid, None)
-            self.by_ticker_sid.pop(ticker, None)
             self.books.pop(ticker, None)
-            if sids:
-                await self.ws.send(json.dumps({"id": next(self._ids), "cmd": "unsubscribe", "params": {"sids": sids}}))
+            await self._forget(ticker)
 
     async def handle(self, raw: str | bytes) -> None:
         frame = json.loads(raw)
@@ -157,6 +152,11 @@ class KalshiFeed(SocketFeed):
     async def _resubscribe(self, ticker: str) -> None:
         insts = self._insts(ticker)
         self.sink.venue_lost([i.key for i in insts], "kalshi sequence gap")
+        await self._forget(ticker)
+        await self.subscribe(insts)
+
+    async def _forget(self, ticker: str) -> None:
+        """Drop the ticker's venue subscriptions (book and trades) and their sequence state."""
         sids = [sid for sid, t in self.sids.items() if t == ticker]
         for sid in sids:
             self.sids.pop(sid, None)
@@ -164,7 +164,6 @@ class KalshiFeed(SocketFeed):
         self.by_ticker_sid.pop(ticker, None)
         if sids:
             await self.ws.send(json.dumps({"id": next(self._ids), "cmd": "unsubscribe", "params": {"sids": sids}}))
-        await self.subscribe(insts)
 
     def _delta(self, ticker: str, msg: dict[str, Any]) -> None:
         book = self.books.get(ticker)
