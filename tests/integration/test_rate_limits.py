@@ -26,13 +26,18 @@ def test_free_tier_burst_then_429(stack):
     _, key = _fresh("free")
     limits.limiter.reset()
     with httpx.Client(base_url=stack.url + "/api/v1", headers={"X-API-Key": key}, timeout=30) as c:
+        started = time.monotonic()
         ok = [c.get("/exchanges") for _ in range(5)]
         assert all(r.status_code == 200 for r in ok)
         assert ok[0].headers["x-parsec-tier"] == "free"
         assert int(ok[0].headers["x-ratelimit-monthly-limit"]) == 10_000
         assert int(ok[-1].headers["x-ratelimit-monthly-remaining"]) <= 10_000 - 5
         assert int(ok[0].headers["x-ratelimit-monthly-reset"]) > time.time()
-        limited = c.get("/exchanges")
+        # On a loaded machine a token may refill while the burst is sent: count what the clock allows.
+        extra = 0
+        while (limited := c.get("/exchanges")).status_code == 200 and extra < 20:
+            extra += 1
+        assert extra <= 1 + 5 * (time.monotonic() - started), extra
         assert limited.status_code == 429
         assert limited.json() == {"error": "rate limit exceeded", "code": "rate_limit_exceeded", "retryable": True,
                                   "tier": "free", "limit_qps": 5}

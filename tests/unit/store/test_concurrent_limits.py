@@ -8,6 +8,7 @@ and writes without a lock, so `atomic_writes` gives it the service's atomicity (
 about which writes succeed when they do not overlap)."""
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import types
@@ -104,3 +105,106 @@ def test_many_limiters_at_one_instant_never_exceed_the_burst(tables, frozen_cloc
     for t in threads:
         t.join()
     assert len(admitted) <= tier.burst, len(admitted)
+
+
+# --- item 3: the builder's QPS pool --------------------------------------------------------------
+
+@pytest.fixture()
+def builder(tables, monkeypatch):
+    """A builder account with a pool of 20 QPS, and the platform secret end-user keys derive from."""
+    import boto3
+
+    from pmrouter.auth import apikeys, platform_secrets
+    from pmrouter.store.accounts import create_account, _table
+
+    boto3.client("secretsmanager").create_secret(Name="unit/platform", SecretString='{"api_key_pepper": "p" }')
+    monkeypatch.setenv("PMROUTER_PLATFORM_SECRET_ID", "unit/platform")
+    from pmrouter.settings import reload_settings
+
+    reload_settings()
+    platform_secrets.reset()
+    account = create_account("builder", "pro", name="pool")
+    _table().update_item(Key={"customer_id": account["customer_id"]}, UpdateExpression="SET qps_pool = :p",
+                         ExpressionAttributeValues={":p": 20})
+    yield apikeys.Principal(account["customer_id"], "builder", "pro", "pk_live_xxxxxx")
+    platform_secrets.reset()
+
+
+def _create_all(principal, external_ids, qps):
+    from pmrouter.api.errors import ApiError
+    from pmrouter.builders import users
+    from pmrouter.contract.builder import CreateUserRequest
+
+    results: dict[str, object] = {}
+
+    def worker(ext: str) -> None:
+        try:
+            results[ext] = users.create(principal, CreateUserRequest(external_id=ext, qps_limit=qps))[1]
+        except ApiError as exc:
+            results[ext] = exc.status
+
+    threads = [threading.Thread(target=worker, args=(e,)) for e in external_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _allocated(builder_id: str) -> int:
+    from pmrouter.store import builder_users
+
+    return sum(int(u.get("qps_limit") or 0) for u in builder_users.all_users(builder_id) if u.get("status") == "active")
+
+
+class _SoftBarrier:
+    """Lets every thread read the pool's users before any of them writes, when the code reads them
+    per request (the check-then-write race); code that does not gives up waiting after a second."""
+
+    def __init__(self, parties: int, real):
+        self._barrier, self._real, self._seen = threading.Barrier(parties, timeout=1), real, threading.local()
+
+    def __call__(self, *a, **kw):
+        out = self._real(*a, **kw)
+        if not getattr(self._seen, "done", False):
+            self._seen.done = True
+            try:
+                self._barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+        return out
+
+
+def test_concurrent_creates_never_over_allocate_the_pool(builder, monkeypatch):
+    from pmrouter.store import builder_users
+
+    monkeypatch.setattr(builder_users, "all_users", _SoftBarrier(10, builder_users.all_users))
+    results = _create_all(builder, [f"ext-{i}" for i in range(10)], 5)
+    monkeypatch.undo()
+    assert sum(1 for r in results.values() if r is True) == 4, results  # 4 x 5 = the pool of 20
+    assert all(r is True or r == 400 for r in results.values()), results
+    assert _allocated(builder.customer_id) == 20
+
+
+def test_deactivating_and_recreating_users_mints_nothing(builder):
+    from pmrouter.api.errors import ApiError
+    from pmrouter.builders import users
+    from pmrouter.contract.builder import CreateUserRequest
+
+    made = [users.create(builder, CreateUserRequest(external_id=f"u{i}", qps_limit=10))[0] for i in range(2)]
+    with pytest.raises(ApiError):
+        users.create(builder, CreateUserRequest(external_id="u2", qps_limit=1))
+    target = made[0].customer_id
+    threads = [threading.Thread(target=lambda: asyncio.run(users.deactivate(builder, target))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    again, created = users.create(builder, CreateUserRequest(external_id="u0", qps_limit=10))
+    assert created is False and again.status == "deactivated"  # the same user, not a new allocation
+    users.create(builder, CreateUserRequest(external_id="u3", qps_limit=10))
+    with pytest.raises(ApiError):
+        users.create(builder, CreateUserRequest(external_id="u4", qps_limit=1))
+    with pytest.raises(ApiError):
+        users.update(builder, made[1].customer_id, 11)
+    assert users.pool(builder).total_allocated_qps == 20 == _allocated(builder.customer_id)

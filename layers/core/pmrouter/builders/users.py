@@ -1,17 +1,22 @@
 """Builder end users: create (idempotent on external_id), list, read, change QPS, deactivate for good."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import ClientError
 
-from ..api.errors import BadRequest, Forbidden, NotFound, ValidationFailed
+from ..api.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from ..api.selectors import identifier
 from ..auth import apikeys
 from ..auth import credentials as credstore
 from ..auth.apikeys import Principal
+from ..exchanges import errors as venue
 from ..contract.builder import BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UserList
 from ..store import accounts, builder_users
+
+END_USER_TERMS_TTL_S = 5.0
 
 EVM_ADDRESS_LEN = 42
 
@@ -34,17 +39,44 @@ def pool_size(builder_id: str) -> int:
     return int(account.get("qps_pool", builder_users.DEFAULT_POOL))
 
 
-def _allocated(builder_id: str, exclude: str | None = None) -> tuple[int, int]:
-    users = [u for u in builder_users.all_users(builder_id) if u.get("status") == "active"]
-    return sum(int(u.get("qps_limit") or 0) for u in users if u["customer_id"] != exclude), len(users)
+def _pool_error(wanted: int, left: int, pool: int) -> BadRequest:
+    return BadRequest(f"qps_limit {wanted} exceeds the builder's QPS pool: {left} of {pool} left")
 
 
-def _check_pool(builder_id: str, wanted: int, exclude: str | None = None) -> None:
-    pool = pool_size(builder_id)
-    _within_pool(wanted, pool)
-    used, _ = _allocated(builder_id, exclude)
-    if used + wanted > pool:
-        raise BadRequest(f"qps_limit {wanted} exceeds the builder's QPS pool: {pool - used} of {pool} left")
+@dataclass(frozen=True)
+class EndUserTerms:
+    """What an end user's own API key draws on: its builder's monthly quota and tier, at the
+    user's own QPS."""
+
+    builder_id: str
+    qps_limit: int
+    builder_tier: str
+    pool: int
+
+
+_terms: dict[str, tuple[float, EndUserTerms]] = {}
+
+
+def end_user_terms(customer_id: str) -> EndUserTerms | None:
+    """None when the user is unknown or deactivated. Cached a few seconds: a QPS change or a
+    deactivation elsewhere takes effect within that time (at once in the instance that made it)."""
+    hit = _terms.get(customer_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    user = builder_users.get(customer_id)
+    if user is None or user.get("status") != "active" or not user.get("builder_id"):
+        return None
+    builder = accounts.get_account(str(user["builder_id"])) or {}
+    terms = EndUserTerms(str(user["builder_id"]), int(user.get("qps_limit") or 1), str(builder.get("tier", "free")),
+                         int(builder.get("qps_pool", builder_users.DEFAULT_POOL)))
+    if len(_terms) > 10_000:
+        _terms.clear()
+    _terms[customer_id] = (time.monotonic() + END_USER_TERMS_TTL_S, terms)
+    return terms
+
+
+def forget_end_user(customer_id: str) -> None:
+    _terms.pop(customer_id, None)
 
 
 def _within_pool(wanted: int, pool: int) -> None:
@@ -74,11 +106,14 @@ def create(principal: Principal, req: CreateUserRequest) -> tuple[CreateUserResp
     if req.eoa_address is not None and not (req.eoa_address.startswith("0x") and len(req.eoa_address) == EVM_ADDRESS_LEN):
         raise ValidationFailed([f"eoa_address must be a 0x-prefixed 20-byte address, got {req.eoa_address[:50]!r}"])
     qps = req.qps_limit or builder_users.DEFAULT_QPS
-    _within_pool(qps, pool_size(principal.customer_id))
-    existing = builder_users.get(builder_users.user_id(principal.customer_id, req.external_id))
-    if existing is None:
-        _check_pool(principal.customer_id, qps)
-    item, created = builder_users.create(principal.customer_id, req.external_id, qps, req.email)
+    pool = pool_size(principal.customer_id)
+    _within_pool(qps, pool)
+    try:
+        item, created = builder_users.create(principal.customer_id, req.external_id, qps, req.email, pool)
+    except builder_users.PoolExhausted as exc:
+        raise _pool_error(qps, exc.left, pool) from None
+    except builder_users.UserChanged:
+        raise ServiceUnavailable("the user changed concurrently; retry") from None
     if created:
         apikeys.store_key(apikeys.end_user_key(item["customer_id"]), item["customer_id"], "end_user", "free",
                           builder_id=principal.customer_id)
@@ -103,25 +138,63 @@ def update(principal: Principal, customer_id: str, qps_limit: int | None) -> Bui
     if user.get("status") != "active":
         raise BadRequest(f"user {customer_id} is deactivated")
     if qps_limit is not None:
-        _check_pool(principal.customer_id, qps_limit, exclude=customer_id)
-        user = builder_users.set_qps(customer_id, qps_limit)
+        pool = pool_size(principal.customer_id)
+        _within_pool(qps_limit, pool)
+        try:
+            user = builder_users.set_qps(user, qps_limit, pool)
+            forget_end_user(customer_id)
+        except builder_users.PoolExhausted as exc:
+            raise _pool_error(qps_limit, exc.left + int(user.get("qps_limit") or 0), pool) from None
+        except builder_users.UserChanged:
+            raise ServiceUnavailable(f"user {customer_id} changed concurrently; retry") from None
     return to_user(user)
 
 
-def deactivate(principal: Principal, customer_id: str) -> None:
-    """For good: the user's key stops working, stored credentials are destroyed."""
+async def cancel_open_orders(customer_id: str) -> int:
+    """Cancel every order the customer has open at any venue we hold credentials for, through the
+    ordinary cancel path (order record and fee-escrow refund included). Returns how many."""
+    from ..exchanges.registry import get_adapter
+    from ..trading import service
+
+    cancelled = 0
+    for exchange in credstore.linked_exchanges(customer_id):
+        stored = credstore.load(customer_id, exchange)
+        adapter = get_adapter(exchange)
+        if stored is None or not adapter.capabilities.cancel_order:
+            continue
+        try:
+            open_orders = await adapter.open_session(stored.credentials).list_orders(
+                market_id=None, status="open", start=None, end=None, limit=500)
+        except venue.VenueError as exc:
+            raise ServiceUnavailable(f"{exchange} could not list the user's open orders ({type(exc).__name__}); "
+                                     "nothing was deactivated, retry") from None
+        for order in open_orders:
+            await service.cancel_order(adapter, customer_id, order.id, None)
+            cancelled += 1
+    return cancelled
+
+
+async def deactivate(principal: Principal, customer_id: str) -> None:
+    """For good: open orders are cancelled at the venues first (a venue that cannot be reached
+    makes this a retryable 503 with nothing changed), then the user's QPS returns to the pool,
+    its key stops working and its stored credentials are deactivated."""
     user = owned_user(principal, customer_id)
     if user.get("status") == "deactivated":
         return
-    builder_users.deactivate(customer_id)
+    await cancel_open_orders(customer_id)
+    try:
+        builder_users.deactivate(user)
+    except builder_users.UserChanged:
+        raise ServiceUnavailable(f"user {customer_id} changed concurrently; retry") from None
     apikeys.revoke_key(apikeys.hash_key(apikeys.end_user_key(customer_id)))
     for exchange in credstore.linked_exchanges(customer_id):
         credstore.deactivate(customer_id, exchange)
     apikeys.clear_cache()
+    forget_end_user(customer_id)
 
 
 def pool(principal: Principal) -> PoolResponse:
     require_builder(principal)
-    used, count = _allocated(principal.customer_id)
-    return PoolResponse(qps_pool=pool_size(principal.customer_id), end_user_count=count, total_allocated_qps=used)
-
+    count = sum(1 for u in builder_users.all_users(principal.customer_id) if u.get("status") == "active")
+    return PoolResponse(qps_pool=pool_size(principal.customer_id), end_user_count=count,
+                        total_allocated_qps=builder_users.allocated(principal.customer_id))

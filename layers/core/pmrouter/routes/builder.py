@@ -46,8 +46,8 @@ def update_user(principal: CurrentPrincipal, customer_id: str, body: Annotated[U
 
 
 @router.delete("/users/{customer_id}", status_code=204)
-def deactivate_user(principal: CurrentPrincipal, customer_id: str) -> Response:
-    users.deactivate(principal, customer_id)
+async def deactivate_user(principal: CurrentPrincipal, customer_id: str) -> Response:
+    await users.deactivate(principal, customer_id)
     return Response(status_code=204)
 
 

@@ -76,14 +76,24 @@ class WsUsageResponse(WireModel):
 @router.get("/usage", response_model=UsageResponse)
 def usage(principal: CurrentPrincipal) -> UsageResponse:
     tier = limits.tier_of(principal.tier)
+    counted, qps, burst = principal.customer_id, tier.qps, tier.burst
+    if principal.account_type == "end_user":
+        # An end user's key draws from its builder: the builder's tier and month, the user's own QPS.
+        from ..builders.users import end_user_terms
+
+        terms = end_user_terms(principal.customer_id)
+        if terms is not None:
+            tier = limits.tier_of(terms.builder_tier)
+            counted, qps = terms.builder_id, terms.qps_limit
+            burst = max(1, int(qps * tier.burst / tier.qps))
     start, end = limits.month_bounds()
     ws = stream_usage.customer(principal.customer_id)
     return UsageResponse(
         tier=tier.name, billing_period_start=start, billing_period_end=end,
-        limits=UsageLimits(monthly_requests=tier.monthly, rest_qps=tier.qps, rest_qps_burst=tier.burst,
+        limits=UsageLimits(monthly_requests=tier.monthly, rest_qps=qps, rest_qps_burst=burst,
                            ws_max_subscriptions=tier.ws_subscriptions, ws_max_depth=tier.ws_depth,
                            history_max_age_days=tier.history_days),
-        usage=UsageCounts(monthly_requests=limits.monthly_used(principal.customer_id),
+        usage=UsageCounts(monthly_requests=limits.monthly_used(counted),
                           ws_active_connections=ws["active_connections"],
                           ws_active_subscriptions=ws["active_subscriptions"]))
 

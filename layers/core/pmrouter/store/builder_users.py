@@ -9,7 +9,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from ..settings import get_settings
@@ -28,8 +29,78 @@ def user_id(builder_id: str, external_id: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{builder_id}|{external_id}"))
 
 
-def create(builder_id: str, external_id: str, qps_limit: int, email: str | None) -> tuple[dict, bool]:
-    """(item, created). Idempotent on external_id: an existing user comes back unchanged."""
+class PoolExhausted(Exception):
+    """The builder's pool cannot hold the requested QPS; `left` is what it can still give."""
+
+    def __init__(self, left: int):
+        super().__init__(left)
+        self.left = left
+
+
+class UserChanged(Exception):
+    """The user record changed under us (deactivated or re-limited concurrently)."""
+
+
+_ser = TypeSerializer()
+
+
+def _av(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in values.items()}
+
+
+def _pool_update(builder_id: str, delta: int, pool: int) -> dict[str, Any]:
+    """The builder account's `qps_allocated` counter moved by `delta`, conditionally: a grant only
+    while the counter leaves room for it. DynamoDB conditions cannot add, so the room is computed
+    here (`pool - delta`) and compared with the stored counter."""
+    update: dict[str, Any] = {"TableName": _table().name, "Key": _av({"customer_id": builder_id}),
+                              "UpdateExpression": "SET qps_allocated = qps_allocated + :d",
+                              "ExpressionAttributeValues": _av({":d": delta})}
+    if delta > 0:
+        update["ConditionExpression"] = "qps_allocated <= :room"
+        update["ExpressionAttributeValues"].update(_av({":room": pool - delta}))
+    else:
+        update["ConditionExpression"] = "attribute_exists(qps_allocated)"
+    return update
+
+
+def allocated(builder_id: str) -> int:
+    """The builder's allocated QPS: the counter on its account item, started from the sum over its
+    active users the first time it is needed (builders from before the counter existed)."""
+    item = _table().get_item(Key={"customer_id": builder_id}, ConsistentRead=True).get("Item") or {}
+    if "qps_allocated" in item:
+        return int(item["qps_allocated"])
+    total = sum(int(u.get("qps_limit") or 0) for u in all_users(builder_id) if u.get("status") == "active")
+    try:
+        _table().update_item(Key={"customer_id": builder_id}, UpdateExpression="SET qps_allocated = :t",
+                             ConditionExpression="attribute_exists(customer_id) AND attribute_not_exists(qps_allocated)",
+                             ExpressionAttributeValues={":t": total})
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return allocated(builder_id) if get(builder_id) else total  # someone else started it first
+    return total
+
+
+def _transact(items: list[dict[str, Any]]) -> list[str | None]:
+    """Run a transaction; on cancellation, the failure code of each item (None where it passed)."""
+    try:
+        dynamo.client("dynamodb").transact_write_items(TransactItems=items)
+        return []
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = exc.response.get("CancellationReasons") or []
+        codes = [r.get("Code") if r.get("Code") not in (None, "None") else None for r in reasons]
+        if not any(codes):  # no reason given: treat as contention, which the caller may retry
+            codes = ["TransactionConflict"] * len(items)
+        return codes
+
+
+def create(builder_id: str, external_id: str, qps_limit: int, email: str | None,
+           pool: int = DEFAULT_POOL) -> tuple[dict, bool]:
+    """(item, created). Idempotent on external_id: an existing user comes back unchanged. The user
+    is written and its QPS taken from the builder's pool in one transaction, so concurrent creates
+    never over-allocate the pool. Raises PoolExhausted."""
     item: dict[str, Any] = {
         "customer_id": user_id(builder_id, external_id), "builder_id": builder_id, "external_id": external_id,
         "account_type": "end_user", "tier": "free", "status": "active", "qps_limit": qps_limit,
@@ -37,15 +108,23 @@ def create(builder_id: str, external_id: str, qps_limit: int, email: str | None)
     }
     if email:
         item["email"] = email
-    try:
-        _table().put_item(Item=item, ConditionExpression=Attr("customer_id").not_exists())
-        return item, True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-    existing = get(item["customer_id"])
-    assert existing is not None
-    return existing, False
+    for _ in range(5):
+        existing = get(item["customer_id"])
+        if existing is not None:
+            return existing, False
+        used = allocated(builder_id)
+        codes = _transact([
+            {"Put": {"TableName": _table().name, "Item": _av(item),
+                     "ConditionExpression": "attribute_not_exists(customer_id)"}},
+            {"Update": _pool_update(builder_id, qps_limit, pool)},
+        ])
+        if not codes:
+            return item, True
+        if codes[0] == "ConditionalCheckFailed":
+            continue  # created concurrently: the next turn returns it
+        if codes[1] == "ConditionalCheckFailed":
+            raise PoolExhausted(max(0, pool - max(used, allocated(builder_id))))
+    raise UserChanged(item["customer_id"])
 
 
 def get(customer_id: str) -> dict | None:
@@ -72,14 +151,50 @@ def all_users(builder_id: str) -> list[dict]:
             return out
 
 
-def set_qps(customer_id: str, qps_limit: int) -> dict:
-    resp = _table().update_item(Key={"customer_id": customer_id}, UpdateExpression="SET qps_limit = :q",
-                                ConditionExpression=Attr("status").eq("active"),
-                                ExpressionAttributeValues={":q": qps_limit}, ReturnValues="ALL_NEW")
-    return resp["Attributes"]
+def set_qps(user: dict, qps_limit: int, pool: int) -> dict:
+    """Change an active user's QPS, moving the difference in the builder's pool in the same
+    transaction (conditional on the user's current limit, so two changes cannot both count from
+    the same starting point). Raises PoolExhausted or UserChanged."""
+    old = int(user.get("qps_limit") or 0)
+    delta = qps_limit - old
+    builder_id = str(user["builder_id"])
+    allocated(builder_id)
+    codes = _transact([
+        {"Update": {"TableName": _table().name, "Key": _av({"customer_id": user["customer_id"]}),
+                    "UpdateExpression": "SET qps_limit = :q",
+                    "ConditionExpression": "#s = :active AND qps_limit = :old",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": _av({":q": qps_limit, ":active": "active", ":old": old})}},
+        {"Update": _pool_update(builder_id, delta, pool)},
+    ])
+    if codes and codes[0] == "ConditionalCheckFailed":
+        raise UserChanged(user["customer_id"])
+    if codes and codes[1] == "ConditionalCheckFailed":
+        raise PoolExhausted(max(0, pool - allocated(builder_id)))
+    if codes:
+        raise UserChanged(user["customer_id"])
+    return {**user, "qps_limit": qps_limit}
 
 
-def deactivate(customer_id: str) -> None:
-    _table().update_item(Key={"customer_id": customer_id}, UpdateExpression="SET #s = :d, qps_limit = :z",
-                         ExpressionAttributeNames={"#s": "status"},
-                         ExpressionAttributeValues={":d": "deactivated", ":z": 0})
+def deactivate(user: dict) -> bool:
+    """Mark an active user deactivated and give its QPS back to the pool, once: the transaction is
+    conditional on the user still being active with the limit we return. False when it already was."""
+    builder_id = str(user["builder_id"])
+    allocated(builder_id)
+    for _ in range(5):
+        current = get(str(user["customer_id"]))
+        if current is None or current.get("status") != "active":
+            return False
+        qps = int(current.get("qps_limit") or 0)
+        codes = _transact([
+            {"Update": {"TableName": _table().name, "Key": _av({"customer_id": current["customer_id"]}),
+                        "UpdateExpression": "SET #s = :d, qps_limit = :z",
+                        "ConditionExpression": "#s = :active AND qps_limit = :q",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": _av({":d": "deactivated", ":z": 0, ":active": "active",
+                                                          ":q": qps})}},
+            {"Update": _pool_update(builder_id, -qps, 0)},
+        ])
+        if not codes:
+            return True
+    raise UserChanged(user["customer_id"])
