@@ -50,6 +50,7 @@ def main() -> int:
 pmrouter is running ({took:.1f} s)
 
   API          {stack.url}/api/v1      (OpenAPI: {stack.url}/docs)
+  WebSocket    {stack.url.replace("http://", "ws://")}/ws   (the SDK's client.ws())
   Demo API key {stack.api_key}
   Account      {stack.customer_id} (builder, scale tier)
   Embedded AWS {stack.aws.endpoint if stack.aws else '-'}

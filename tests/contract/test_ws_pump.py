@@ -19,6 +19,7 @@ class _Management:
     def __init__(self):
         self.lock = threading.Lock()
         self.sent: list[tuple[str, str, dict]] = []  # (sender, connection, frame)
+        self.deleted: list[str] = []
         self.sender = threading.local()
 
     def post_to_connection(self, ConnectionId, Data):
@@ -28,7 +29,7 @@ class _Management:
             self.sent.append((getattr(self.sender, "name", "stream"), ConnectionId, msg))
 
     def delete_connection(self, ConnectionId):
-        pass
+        self.deleted.append(ConnectionId)
 
     def frames(self, cid, sender=None):
         with self.lock:
@@ -77,6 +78,8 @@ def fn(stack, monkeypatch):
     monkeypatch.setattr(serverless, "_management", lambda: api)
     monkeypatch.setattr(pump, "POLL_S", 0.1)
     monkeypatch.setattr(pump, "RENEW_S", 0.3)
+    monkeypatch.setattr(pump, "HEARTBEAT_S", 0.5)
+    monkeypatch.setattr(pump, "AUTH_TIMEOUT_S", 1.0)
     module = load_function("stream")
 
     def call(route, cid, body=None):
@@ -133,6 +136,11 @@ def test_pump_hand_over_is_one_resync_required(fn, stack, sdk):
                 if c["side"] == "bid":
                     book.pop(c["price"], None) if c["size"] == 0 else book.__setitem__(c["price"], c["size"])
     assert sorted(book.items(), reverse=True) == [tuple(x) for x in rest.bids]
+    assert _wait(lambda: [f for f in api.frames(cid, "pump-b") if f["type"] == "heartbeat"])
+    silent = str(uuid.uuid4())  # connects and never authenticates: the leader closes it
+    fn("$connect", silent)
+    err = _wait(lambda: api.frames(silent))
+    assert err[0]["type"] == "auth_error" and err[0]["code"] == 1002 and silent in api.deleted
     fn("$disconnect", cid)
     b.stop()
     tb.join(10)

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from .hub import Hub, Subscription
 from .serverless import _table
-from .session import Outbox
+from .session import AUTH_TIMEOUT_S, Outbox, dumps
 
 log = logging.getLogger("pmrouter.stream.pump")
 
@@ -37,6 +37,7 @@ LEASE_TTL_MS = 10_000
 RENEW_S = 2.0
 POLL_S = 0.5
 WARM_S = 20.0
+HEARTBEAT_S = 10.0
 
 
 def lease_active(now_ms: int | None = None) -> bool:
@@ -45,8 +46,9 @@ def lease_active(now_ms: int | None = None) -> bool:
     return bool(item) and int(item.get("until_ms", 0)) > now_ms
 
 
-def subscription_rows() -> list[dict[str, Any]]:
-    rows, kwargs = [], {"FilterExpression": Attr("sk").begins_with("sub#"), "ConsistentRead": True}
+def connection_rows() -> list[dict[str, Any]]:
+    """Every connection's rows: `meta` (who, since when) and `sub#...` (its subscriptions)."""
+    rows, kwargs = [], {"FilterExpression": Attr("pk").begins_with("conn#"), "ConsistentRead": True}
     while True:
         page = _table().scan(**kwargs)
         rows += page["Items"]
@@ -65,6 +67,18 @@ def _set_row(pk: str, sk: str, expr: str, values: dict[str, Any] | None = None) 
     except ClientError as exc:  # the connection went away meanwhile
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
+
+
+def _expire(api: Any, connection_id: str) -> None:
+    """The auth window passed: say so, close, forget (API Gateway then sends $disconnect)."""
+    frame = dumps({"type": "auth_error", "code": 1002, "message": f"authenticate within {AUTH_TIMEOUT_S:g} s of connecting"})
+    for call in (lambda: api.post_to_connection(ConnectionId=connection_id, Data=frame.encode()),
+                 lambda: api.delete_connection(ConnectionId=connection_id)):
+        try:
+            call()
+        except Exception as exc:  # already gone
+            log.info("expiring %s: %s", connection_id, exc)
+    _table().delete_item(Key={"pk": f"conn#{connection_id}", "sk": "meta"})
 
 
 class RemoteConnection:
@@ -109,6 +123,8 @@ class Pump:
         self.generation = -1
         self.stopped = ""
         self._stop = False
+        self._beat = time.monotonic()
+        self.expired: set[str] = set()
 
     def stop(self) -> None:
         """Stop at the next poll (tests; a Lambda is stopped by its deadline)."""
@@ -188,6 +204,22 @@ class Pump:
                 self.answered[key] = asked
                 await self.hub.resync(self.subs[key])
 
+    async def sweep(self, metas: list[dict[str, Any]]) -> None:
+        """The leader's connection duties: the auth window, and a heartbeat every HEARTBEAT_S."""
+        now_ms = time.time() * 1000
+        for row in metas:
+            cid = row["pk"].removeprefix("conn#")
+            if not row.get("customer_id") and cid not in self.expired and \
+                    now_ms - int(row.get("connected_ms", now_ms)) > AUTH_TIMEOUT_S * 1000:
+                self.expired.add(cid)
+                await asyncio.to_thread(_expire, self.api, cid)
+        if time.monotonic() - self._beat >= HEARTBEAT_S:
+            self._beat = time.monotonic()
+            frame = dumps({"type": "heartbeat", "ts_ms": int(now_ms)})
+            for row in metas:
+                if row.get("customer_id"):
+                    self._conn(row).push(frame)
+
     def warm(self) -> bool:
         return all(b.state == "fresh" for b in self.hub.books.values())
 
@@ -198,12 +230,16 @@ class Pump:
         renewed = 0.0
         try:
             while time.monotonic() < until and not self._stop:
-                await self.sync(await asyncio.to_thread(subscription_rows))
+                rows = await asyncio.to_thread(connection_rows)
+                await self.sync([r for r in rows if r["sk"].startswith("sub#")])
+                if self.leader:
+                    await self.sweep([r for r in rows if r["sk"] == "meta"])
                 if not self.leader and (self.warm() or time.monotonic() > warm_until):
                     self.leader = await asyncio.to_thread(self._take_lease)
                     renewed = time.monotonic()
                     if self.leader:
-                        await self.sync(await asyncio.to_thread(subscription_rows))
+                        rows = await asyncio.to_thread(connection_rows)
+                        await self.sync([r for r in rows if r["sk"].startswith("sub#")])
                 elif self.leader and time.monotonic() - renewed > RENEW_S:
                     if not await asyncio.to_thread(self._renew):
                         self.stopped = "lease taken over"

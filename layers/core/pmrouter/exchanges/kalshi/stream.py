@@ -226,9 +226,23 @@ def _stored_key(customer_id: str):
     return creds.api_key_id, auth.load_private_key(creds.private_key)
 
 
+def _market_data_key() -> tuple[str, str] | None:
+    """The platform's Kalshi key for public channels: the environment (local stack), else the
+    platform secret (`kalshi_ws_key_id`, `kalshi_ws_private_key`), as deployed."""
+    key_id, pem = os.environ.get("PMROUTER_KALSHI_WS_KEY_ID"), os.environ.get("PMROUTER_KALSHI_WS_PRIVATE_KEY")
+    if key_id and pem:
+        return key_id, pem
+    if os.environ.get("PMROUTER_LOAD_PLATFORM_SECRETS") == "1":
+        from ...auth.platform_secrets import platform_secrets
+
+        secrets = platform_secrets()
+        if secrets.get("kalshi_ws_key_id") and secrets.get("kalshi_ws_private_key"):
+            return secrets["kalshi_ws_key_id"], secrets["kalshi_ws_private_key"]
+    return None
+
+
 def create_feed(sink, adapter) -> KalshiFeed | None:
-    key_id = os.environ.get("PMROUTER_KALSHI_WS_KEY_ID")
-    pem = os.environ.get("PMROUTER_KALSHI_WS_PRIVATE_KEY")
-    if not key_id or not pem:
+    key = _market_data_key()
+    if key is None:
         return None  # no market-data key: the hub polls Kalshi's REST book instead
-    return KalshiFeed(sink, adapter, ws_url(), key_id, auth.load_private_key(pem))
+    return KalshiFeed(sink, adapter, ws_url(), key[0], auth.load_private_key(key[1]))
