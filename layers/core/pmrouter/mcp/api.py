@@ -27,9 +27,11 @@ class Api:
 
     def __init__(self, client: httpx.AsyncClient):
         self.client = client
+        self.calls = 0  # API calls made (the hosted endpoint charges a call that made none itself)
 
     async def call(self, method: str, path: str, *, query: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None, body: Any = None) -> Reply:
+        self.calls += 1
         kwargs: dict[str, Any] = {"params": _params(query or {}), "headers": headers or {}}
         if body is not None:
             kwargs["json"] = body

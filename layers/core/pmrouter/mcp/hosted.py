@@ -4,8 +4,9 @@ runs on Lambda behind API Gateway like every other route.
 Each request: the caller's X-API-Key is authenticated here (401 with the contract's body
 otherwise); a protocol message that calls no API (initialize, tools/list, ping) is admitted by the
 key's rate limit as one request, and a `tools/call` is admitted and metered per API call it makes,
-because each of those goes through the REST routes in-process with the same key. Then a fresh,
-stateless MCP transport answers the message: no session outlives the request."""
+because each of those goes through the REST routes in-process with the same key (one that made
+none is charged one request afterwards). Then a fresh, stateless MCP transport answers the message:
+no session outlives the request."""
 from __future__ import annotations
 
 import json
@@ -26,9 +27,10 @@ def _methods(body: bytes) -> set[str]:
     return {m.get("method") for m in msgs if isinstance(m, dict) and isinstance(m.get("method"), str)}
 
 
-def _admit(response: Response, api_key: str | None, body: bytes):
-    """Authenticate always; take a rate-limit token unless the message is only tool calls (whose
-    API calls each take their own, as the same REST calls would)."""
+def _admit(response: Response, api_key: str | None, body: bytes) -> bool:
+    """Authenticate always. Take a rate-limit token now unless the message is only tool calls, whose
+    API calls each take their own as the same REST calls would; True when the token is still owed
+    (charged after the call if the tools made no API call, so no message is ever free)."""
     from ..api.auth import require_principal
     from ..api.errors import Unauthorized
     from ..auth.apikeys import authenticate
@@ -37,11 +39,11 @@ def _admit(response: Response, api_key: str | None, body: bytes):
     if methods and methods <= {"tools/call"}:
         if not api_key:
             raise Unauthorized("missing X-API-Key header")
-        principal = authenticate(api_key)
-        if principal is None:
+        if authenticate(api_key) is None:
             raise Unauthorized("invalid API key")
-        return principal
-    return require_principal(response, api_key)
+        return True
+    require_principal(response, api_key)
+    return False
 
 
 async def _run_asgi(app, scope: dict[str, Any], body: bytes) -> Response:
@@ -94,8 +96,10 @@ def make_router(rest_app_factory) -> APIRouter:
         from .server import build_server
         from .tools import Context, allow_key_export_from_env
 
+        from ..api.auth import require_principal
+
         body = await request.body()
-        _admit(response, x_api_key, body)
+        owed = _admit(response, x_api_key, body)
         api = in_process(rest_app_factory(), x_api_key or "", request.headers.get("x-request-id"))
         ctx = Context(api, allow_key_export=allow_key_export_from_env(), api_key=x_api_key or "",
                       ws_url=_ws_url(request))
@@ -105,6 +109,8 @@ def make_router(rest_app_factory) -> APIRouter:
                 answer = await _run_asgi(manager.handle_request, dict(request.scope), body)
         finally:
             await api.aclose()
+        if owed and api.calls == 0:  # e.g. an unknown tool or stream.connect: one request, like any other
+            require_principal(response, x_api_key)
         for k, v in response.headers.items():  # the rate-limit headers of the admission
             if k.startswith("x-"):
                 answer.headers[k] = v
