@@ -396,3 +396,27 @@ def test_tool_calls_that_make_no_api_call_still_cost_a_request(stack):
         if statuses[-1] != 200:
             break
     assert statuses[:5] == [200] * 5 and statuses[-1] == 429, statuses
+
+
+def test_builder_tools_manage_end_users_and_act_for_them(stack):
+    import uuid
+
+    async def go():
+        async with hosted(stack) as client:
+            res, user = await call(client, "parsec.builder.create_user", external_id=f"agent-{uuid.uuid4().hex[:8]}")
+            assert not res.is_error, user
+            uid = user["customer_id"]
+            _, got = await call(client, "parsec.builder.get_user", customer_id=uid)
+            _, changed = await call(client, "parsec.builder.update_user", customer_id=uid, qps_limit=3)
+            _, listed = await call(client, "parsec.builder.list_users", limit=100)
+            # acting for the end user: its own (empty) trading setup, not the builder's
+            _, pings = await call(client, "parsec.account.ping", builder_customer_id=uid)
+            _, gone = await call(client, "parsec.builder.delete_user", customer_id=uid)
+            res2, after = await call(client, "parsec.account.ping", builder_customer_id=uid)
+            return uid, got, changed, listed, pings, (res2, after)
+
+    uid, got, changed, listed, pings, (res2, after) = run(go())
+    assert got["customer_id"] == uid and changed["qps_limit"] == 3
+    assert uid in [u["customer_id"] for u in listed["users"]]
+    assert pings and not any(p["has_credentials"] for p in pings)
+    assert res2.is_error and after["code"] == "forbidden"
