@@ -69,8 +69,9 @@ def rules_facts(text: str) -> RulesFacts:
         strict = bool(_STRICT_RE.search(_INCLUSIVE_RE.sub(" ", text)))
         strictness = "inclusive" if incl and not strict else "strict" if strict and not incl else None
     source = None
-    if any(k in low for k in _SOURCE_HINTS):
-        for sm in _SOURCE_RE.finditer(text):
+    starts = [i for k in _SOURCE_HINTS if (i := low.find(k)) >= 0]
+    if starts:
+        for sm in _SOURCE_RE.finditer(text, min(starts)):
             if sm.group(1) not in _GENERIC:
                 source = sm.group(1).lower()
                 break

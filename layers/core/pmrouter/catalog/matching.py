@@ -534,6 +534,8 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
 def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> set[str]:
     """Names x uses that y does not. An initial stands for a word ("Los Angeles R" is the Rams, not the
     Chargers): a one-letter name and a word starting with it explain each other."""
+    if not x.entities:
+        return set()
     out = set(x.entities - y.tokens - forgive)
     if out:
         y_initials = {t for t in y.tokens if len(t) == 1}
@@ -584,7 +586,7 @@ def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
             high_ok = False
     else:
         high_ok = False
-    if _unexplained(a, b) and _unexplained(b, a):
+    if high_ok and _unexplained(a, b) and _unexplained(b, a):
         high_ok = False  # matched only because the events align: the venues' words still differ
     return round(min(conf, 0.99), 4), high_ok
 
