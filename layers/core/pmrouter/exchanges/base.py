@@ -10,7 +10,7 @@ import dataclasses
 import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, ClassVar, Iterable, Literal, Sequence
 
 from .cache import TtlCache
@@ -339,6 +339,21 @@ class VenueOrder:
     created_at: datetime
     updated_at: datetime | None = None
     client_order_id: str | None = None
+
+
+def accepted_unread(intent: "OrderIntent", order_id: str) -> VenueOrder:
+    """An order the venue accepted (it answered with an id) whose state could not be read back: it is
+    `pending` under its venue id, for reconciliation, never an error (a retry must not place it again)."""
+    now = datetime.now(timezone.utc)
+    return VenueOrder(order_id, intent.market.exchange_market_id, intent.outcome.name, intent.side, intent.price,
+                      intent.size, 0.0, "pending", now, now, intent.client_order_id)
+
+
+def immediate_final(order: VenueOrder, intent: "OrderIntent") -> VenueOrder:
+    """An ioc/fok order never rests: read back still live, it is final as what it filled."""
+    if intent.order_type in ("fok", "ioc") and order.status in ("open", "partially_filled"):
+        order.status = "filled" if order.filled >= intent.size - 1e-9 else "cancelled"
+    return order
 
 
 @dataclass(frozen=True)

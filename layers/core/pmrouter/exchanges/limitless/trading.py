@@ -22,9 +22,10 @@ from urllib.parse import quote
 
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
+    immediate_final,
 )
 from ..ctf_orders import BUY, SELL, account_from_key
-from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest, VenueError
+from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest, VenueError, VenueUnavailable
 from ..parsing import to_datetime, to_float
 from . import auth, config, order_builder
 
@@ -135,17 +136,17 @@ class LimitlessSession(TradingSession):
         except VenueBadRequest as exc:
             raise self._refusal(exc) from None
         order = res.get("order") or {}
+        if not order.get("id"):  # accepted without an id: it may be live; reconciliation finds it by salt
+            raise VenueUnavailable(self.adapter.id, "limitless accepted the order without an id", ambiguous=True)
         filled = sum(_units(m.get("matchedSize")) for m in res.get("makerMatches") or [])
         if intent.order_type == "fok" and filled == 0:
             filled = _units((res.get("execution") or {}).get("totalsRaw", {}).get("contractsGross"))
-        size = intent.size
-        status = _status(order.get("status"), filled, size)
-        if intent.order_type in ("fok", "ioc") and status in ("open", "partially_filled", "pending"):
-            status = "filled" if filled >= size - 1e-9 else "cancelled"
         now = datetime.now(timezone.utc)
-        return VenueOrder(f"{intent.market.exchange_market_id}:{order['id']}", intent.market.exchange_market_id,
-                          intent.outcome.name, intent.side, intent.price, size, filled, status,  # type: ignore[arg-type]
-                          to_datetime(order.get("createdAt")) or now, now, intent.client_order_id)
+        placed = VenueOrder(f"{intent.market.exchange_market_id}:{order['id']}", intent.market.exchange_market_id,
+                            intent.outcome.name, intent.side, intent.price, intent.size, filled,
+                            _status(order.get("status"), filled, intent.size),  # type: ignore[arg-type]
+                            to_datetime(order.get("createdAt")) or now, now, intent.client_order_id)
+        return immediate_final(placed, intent)
 
     def _refusal(self, exc: VenueError) -> VenueError:
         text = exc.message.lower()

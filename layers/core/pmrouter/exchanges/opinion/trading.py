@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
+    accepted_unread, immediate_final,
 )
 from ..ctf_orders import BUY, SELL, account_from_key
-from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest
+from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest, VenueError, VenueUnavailable
 from ..parsing import to_float
 from . import config, order_builder, schemas
 
@@ -119,13 +120,16 @@ class OpinionSession(TradingSession):
             if "balance" in exc.message.lower() or "insufficient" in exc.message.lower():
                 raise InsufficientFunds(self.adapter.id, exc.message, status=exc.status) from None
             raise
-        data = res.get("orderData") or {}
-        order = await self.get_order(str(data["orderId"]))
+        order_id = str((res.get("orderData") or {}).get("orderId") or "")
+        if not order_id:  # accepted (errno 0) without an id: it may be live, so it stays pending
+            raise VenueUnavailable(self.adapter.id, "opinion accepted the order without an orderId", ambiguous=True)
+        try:
+            order = await self.get_order(order_id)
+        except VenueError:
+            return accepted_unread(intent, order_id)
         order.outcome, order.market_id = intent.outcome.name, intent.market.exchange_market_id
-        if intent.order_type == "ioc" and order.status in ("open", "partially_filled", "pending"):
-            order.status = "filled" if order.filled >= intent.size - 1e-9 else "cancelled"
         order.client_order_id = intent.client_order_id
-        return order
+        return immediate_final(order, intent)
 
     def _parse(self, row: dict[str, Any]) -> VenueOrder:
         size, filled = to_float(row.get("orderShares")) or 0.0, to_float(row.get("filledShares")) or 0.0

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
+    accepted_unread, immediate_final,
 )
 from ..ctf_orders import BUY, SELL, account_from_key
-from ..errors import InsufficientFunds, MarketNotFound, VenueAuthError, VenueBadRequest
+from ..errors import InsufficientFunds, MarketNotFound, VenueAuthError, VenueBadRequest, VenueError
 from ..parsing import to_datetime, to_float
 from . import auth, config, order_builder, schemas
 
@@ -121,11 +122,12 @@ class PredictFunSession(TradingSession):
             if "balance" in text or "allowance" in text or "insufficient" in text:
                 raise InsufficientFunds(self.adapter.id, exc.message, status=exc.status) from None
             raise
-        order = await self.get_order(prepared.order_id or "")
-        if intent.order_type in ("fok", "ioc") and order.status in ("open", "partially_filled", "pending"):
-            order.status = "filled" if order.filled >= intent.size - 1e-9 else "cancelled"
+        try:  # the answer carries no state: read it back
+            order = await self.get_order(prepared.order_id or "")
+        except VenueError:
+            return accepted_unread(intent, prepared.order_id or "")
         order.client_order_id = intent.client_order_id
-        return order
+        return immediate_final(order, intent)
 
     async def _parse(self, row: dict[str, Any]) -> VenueOrder:
         signed = row.get("order") or {}
