@@ -13,11 +13,10 @@ import json
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-from eth_account import Account
-
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
 )
+from ..ctf_orders import account_from_key
 from ..errors import InsufficientFunds, MarketNotFound, VenueAuthError, VenueBadRequest, VenueError
 from . import auth, order_builder
 from .schemas import num
@@ -49,12 +48,7 @@ def _status(raw_status: str, filled: float, size: float) -> str:
 
 class PolymarketSession(TradingSession):
     def __init__(self, adapter: "PolymarketAdapter", credentials: Credentials):
-        if not credentials.private_key:
-            raise ValueError("private_key is required for Polymarket (the 0x wallet key that signs orders)")
-        try:
-            self._account = Account.from_key(credentials.private_key)
-        except (ValueError, TypeError):
-            raise ValueError("private_key must be a 0x-prefixed 32-byte hex Ethereum key") from None
+        self._account = account_from_key(credentials.private_key, "Polymarket")
         clob = [credentials.clob_api_key, credentials.clob_api_secret, credentials.clob_api_passphrase]
         if any(clob) and not all(clob):
             raise ValueError("clob_api_key, clob_api_secret and clob_api_passphrase go together")
