@@ -7,4 +7,5 @@ from pmrouter.trading.reconcile import run_reconcile  # noqa: E402
 
 
 def handler(event, context):
-    return run_reconcile()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return run_reconcile(remaining() if remaining else None)

@@ -200,11 +200,43 @@ def list_for(customer_id: str, exchange: str, *, limit: int = 500, page_size: in
 
 
 def to_reconcile(limit: int = 200, older_than_s: float = 0.0) -> list[OrderRecord]:
-    """Orders whose final state is unknown, oldest first."""
+    """Orders whose final state is unknown, least recently updated first."""
     cutoff = datetime.fromtimestamp(time.time() - older_than_s, tz=timezone.utc).isoformat(timespec="milliseconds")
     resp = _table().query(IndexName="to-reconcile", KeyConditionExpression=Key("recon").eq("open") & Key("updated_at").lte(cutoff),
                           Limit=limit)
     return [OrderRecord.from_item(i) for i in resp.get("Items", [])]
+
+
+def reconcile_queue(max_items: int = 20_000) -> tuple[list[OrderRecord], bool]:
+    """The whole `to-reconcile` index, page by page, up to `max_items` (least recently updated
+    first), and whether it was cut there. The reconciler reads all of it so that it can give every
+    customer a share of each run instead of taking the oldest few hundred orders."""
+    out: list[OrderRecord] = []
+    kwargs: dict[str, Any] = {"IndexName": "to-reconcile", "KeyConditionExpression": Key("recon").eq("open")}
+    while True:
+        resp = _table().query(**kwargs)
+        out.extend(OrderRecord.from_item(i) for i in resp.get("Items", []))
+        if "LastEvaluatedKey" not in resp:
+            return out[:max_items], len(out) > max_items
+        if len(out) >= max_items:
+            return out[:max_items], True
+        kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def park(record: OrderRecord, reason: str) -> bool:
+    """Take an order nobody can check (no credentials, the user deactivated) out of the
+    reconciliation queue, recording why and when. Its status stays what we last knew; an owner who
+    reads it with credentials again brings it up to date. False when it had already left."""
+    try:
+        _table().update_item(Key={"customer_id": record.customer_id, "order_uid": record.order_uid},
+                             UpdateExpression="SET recon_parked = :r, recon_parked_at = :t REMOVE recon",
+                             ConditionExpression="attribute_exists(recon)",
+                             ExpressionAttributeValues={":r": reason, ":t": _now()})
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
 
 
 def release(record: OrderRecord) -> None:
