@@ -164,3 +164,15 @@ def test_the_stack_deploys_export_off_and_points_stream_tools_at_its_ws():
     assert "StreamApi" in json.dumps(env["PMROUTER_WS_URL"]) and "/ws" in json.dumps(env["PMROUTER_WS_URL"])
     events = [e["Properties"] for e in fn["Events"].values()]
     assert [(e["Method"], e["Path"]) for e in events] == [("POST", "/mcp")]
+
+
+@pytest.mark.parametrize("params", ["zz", ["gtc"], {"order_type": 5}])
+def test_preview_names_malformed_params_and_sends_nothing(params):
+    from pmrouter.mcp.preview import preview
+
+    api = RecordingApi(Reply(503, {"error": "down", "code": "service_unavailable", "retryable": True}))
+    out = asyncio.run(preview(api, {"exchange": "kalshi", "market_id": "M", "outcome": "yes", "side": "buy",
+                                    "price": 0.5, "size": 1, "params": params}))
+    assert out["valid"] is False and out["sent"] is False
+    assert any("params must be an object of strings" in p for p in out["problems"])
+    assert all(method == "GET" for method, *_ in api.calls)

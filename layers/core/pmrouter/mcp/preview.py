@@ -59,8 +59,11 @@ async def preview(api: Api, args: dict[str, Any]) -> dict[str, Any]:
 
     # Order type and expiration: the order path's own parser, then what this venue takes.
     order_type = None
+    params = args.get("params") or {}
     try:
-        parsed = rules.parse_params(dict(args.get("params") or {}))
+        if not isinstance(params, dict) or not all(isinstance(v, str) for v in params.values()):
+            raise ValueError("params must be an object of strings, e.g. {\"order_type\": \"gtc\"}")
+        parsed = rules.parse_params(params)
         order_type = parsed.order_type
         out["order_type"], out["expiration"] = parsed.order_type, parsed.expiration
     except Exception as exc:
