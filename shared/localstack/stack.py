@@ -206,6 +206,7 @@ class LocalStack:
         platform_secrets.reset()
         apikeys.clear_cache()
         boot._done = False
+        reload_settings()  # settings cached by an earlier test may name another platform secret
         boot.load_platform_env()
         reload_settings()
         registry.reset()

@@ -30,6 +30,24 @@ def cli(local_chain, tables, monkeypatch):
 
 
 @pytest.fixture()
+def atomic_dynamodb(monkeypatch):
+    """DynamoDB applies each request atomically; moto's in-process backend does not lock, so a read in
+    one thread can see another thread's transaction half applied. One lock gives it the service's
+    atomicity (it changes nothing about which writes win when they do not overlap)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("put_item", "update_item", "get_item", "query", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(self, *a, _original=original, **kw):
+            with lock:
+                return _original(self, *a, **kw)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+@pytest.fixture()
 def sender(local_chain):
     account = Account.create()
     local_chain.fund(account.address, usdc=1_000_000)
@@ -53,7 +71,7 @@ def test_a_replayed_intent_sends_nothing(cli, sender, local_chain):
     assert local_chain.usdc_balance(to) == 1000 and tx_count(cli, sender.address) == 1
 
 
-def test_concurrent_sends_never_share_a_nonce_and_each_intent_is_sent_once(cli, sender, local_chain):
+def test_concurrent_sends_never_share_a_nonce_and_each_intent_is_sent_once(cli, sender, local_chain, atomic_dynamodb):
     to = Account.create().address
     results, errors = [], []
 
