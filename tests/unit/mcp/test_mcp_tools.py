@@ -176,3 +176,12 @@ def test_preview_names_malformed_params_and_sends_nothing(params):
     assert out["valid"] is False and out["sent"] is False
     assert any("params must be an object of strings" in p for p in out["problems"])
     assert all(method == "GET" for method, *_ in api.calls)
+
+
+def test_preview_picks_outcomes_like_the_order_path():
+    from pmrouter.mcp.preview import pick_outcome
+
+    names = ["Yes", "No"]
+    assert pick_outcome(names, "yes") == "Yes" and pick_outcome(names, " NO ") == "No"
+    assert pick_outcome(names, 1) == "No" and pick_outcome(names, "0") == "Yes"
+    assert pick_outcome(names, 7) is None and pick_outcome(names, None) is None and pick_outcome(names, "maybe") is None

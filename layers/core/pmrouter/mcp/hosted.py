@@ -92,11 +92,10 @@ def make_router(rest_app_factory) -> APIRouter:
                            x_api_key: Annotated[str | None, Header(alias="X-API-Key")] = None) -> Response:
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+        from ..api.auth import require_principal
         from .api import in_process
         from .server import build_server
         from .tools import Context, allow_key_export_from_env
-
-        from ..api.auth import require_principal
 
         body = await request.body()
         owed = _admit(response, x_api_key, body)

@@ -27,6 +27,17 @@ def _err(reply: Reply, what: str) -> str:
     return f"{what}: {body.get('error') or reply.status} ({body.get('code', 'error')})"
 
 
+def pick_outcome(names: list[str], selector: Any) -> str | None:
+    """The order path's outcome selector: a label (any case) or an index."""
+    wanted = str(selector if selector is not None else "").strip().lower()
+    for name in names:
+        if name.lower() == wanted:
+            return name
+    if wanted.isdigit() and int(wanted) < len(names):
+        return names[int(wanted)]
+    return None
+
+
 def walk_limit(levels: list[Any], side: str, price: float, size: float) -> tuple[float, float | None]:
     """How much of `size` the book fills at once at `price` or better, and at what average price."""
     filled = cost = 0.0
@@ -96,11 +107,10 @@ async def preview(api: Api, args: dict[str, Any]) -> dict[str, Any]:
                                                  "best_bid", "best_ask", "outcomes")}
     if market.get("status") not in (None, "active"):
         problems.append(f"market {parsec_id} is {market.get('status')}, not active")
-    outcome = args.get("outcome")
     names = [o["name"] for o in market.get("outcomes", [])]
-    if not outcome or not any(outcome.strip().lower() == n.lower() for n in names) and not (
-            str(outcome).isdigit() and int(outcome) < len(names)):
-        problems.append(f"outcome {outcome!r} is not one of {', '.join(names)}")
+    outcome = pick_outcome(names, args.get("outcome"))
+    if outcome is None:
+        problems.append(f"outcome {args.get('outcome')!r} is not one of {', '.join(names)} (or its index)")
         return out
 
     book_r = await api.get("/orderbook", parsec_id=parsec_id, outcome=outcome, limit=100)
