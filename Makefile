@@ -30,10 +30,11 @@ test: $(STAMP) $(CHAIN_TOOLS)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(PY) -m pytest -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: $(STAMP) $(CHAIN_TOOLS)
 	$(PY) bench/run_all.py
 	$(PY) bench/order_placement.py
 	$(PY) bench/catalog_search.py
+	$(PY) bench/chain_settlement.py
 	$(PY) bench/stream_latency.py
 	$(PY) bench/matching_quality.py
 
