@@ -158,6 +158,27 @@ def test_a_crash_between_recording_and_broadcasting_the_settlement_is_recovered(
     assert sent_by(chain, chain.settlement.address) == settled_count and chain.usdc_balance(affiliate) == share
 
 
+def test_a_fee_the_chain_refuses_to_pull_stops_the_order(sdk, user, chain):
+    """A payer who signed but never approved the contract: the pull is refused on chain (recorded with
+    its reason), the order never reaches the venue and no token moves."""
+    from pmrouter.auth import credentials as credstore
+
+    payer = Account.from_key(credstore.load(user["X-Builder-Customer-Id"], "polymarket").credentials.private_key)
+    chain.fund(payer.address, usdc=5_000_000)  # funded, but no allowance for the escrow
+    m, book = _market(sdk)
+    auth = fee_auth(sdk.builder.escrow.config(), payer, book.asks[0][0], 10)
+    before = sdk.orders.list(exchange="polymarket", status="all", extra_headers=user)
+    with pytest.raises(parsec_api.BadRequestError) as exc:
+        sdk.orders.create(exchange="polymarket", market_id=m.exchange_market_id, outcome="yes", side="buy",
+                          price=book.asks[0][0], size=10, fee_auth=auth, payer_address=payer.address,
+                          affiliate=Account.create().address, extra_headers=user)
+    assert "TokenTransferFailed" in exc.value.body["error"]
+    assert chain.usdc_balance(payer.address) == 5_000_000
+    assert len(sdk.orders.list(exchange="polymarket", status="all", extra_headers=user)) == len(before)
+    rec = journal.get(configured().table, f"escrow-pull:{chain.escrow.lower()}:{auth['order_id'].lower()}")
+    assert rec.status == "rejected" and rec.reason == "TokenTransferFailed()"
+
+
 def _prepare_condition(chain) -> str:
     """A binary condition on the local ConditionalTokens, as Polymarket's UMA adapter prepares one."""
     import json

@@ -65,14 +65,14 @@ async def _neg_risk(condition_id: str) -> bool:
     return bool(market.extra.get("neg_risk"))
 
 
-async def _submit(customer_id: str, action: str, payload: dict, key: str | None) -> CtfResponse:
+async def _submit(customer_id: str, action: str, payload: dict, key: str | None, submitter=None) -> CtfResponse:
     stored = credstore.load(customer_id, "polymarket")
     if stored is None or not stored.address:
         raise ApiError("no Polymarket wallet: onboard Polymarket (managed, or self with private_key) first",
                        status=403, code="credentials_required")
     # The request id scopes the chain intent: the same key (per customer and action) is the same transaction.
     request_id = f"{customer_id}:{key}" if key else str(uuid.uuid4())
-    submitter = relayer()
+    submitter = submitter or relayer()
     # Sending waits for the receipt: off the event loop.
     out = await asyncio.to_thread(submitter.submit, stored.address, action, payload,
                                   private_key=stored.credentials.private_key, request_id=request_id)
@@ -83,16 +83,18 @@ async def _submit(customer_id: str, action: str, payload: dict, key: str | None)
 async def split(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()],
                key: IdempotencyKey = None) -> CtfResponse:
     payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
+    submitter = relayer()  # no chain: 503 before asking the venue anything
     payload["neg_risk"] = await _neg_risk(payload["condition_id"])
-    return await _submit(customer_id, "split", payload, key)
+    return await _submit(customer_id, "split", payload, key, submitter)
 
 
 @router.post("/merge", response_model=CtfResponse)
 async def merge(customer_id: ActingCustomer, body: Annotated[AmountRequest, Body()],
                key: IdempotencyKey = None) -> CtfResponse:
     payload = {"condition_id": _bytes32(body.condition_id, "condition_id"), "amount": _units(body.amount, "amount")}
+    submitter = relayer()  # no chain: 503 before asking the venue anything
     payload["neg_risk"] = await _neg_risk(payload["condition_id"])
-    return await _submit(customer_id, "merge", payload, key)
+    return await _submit(customer_id, "merge", payload, key, submitter)
 
 
 @router.post("/redeem", response_model=CtfResponse)
