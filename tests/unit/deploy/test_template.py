@@ -2,6 +2,10 @@
 functions serve, and the local stack builds its tables from it."""
 from __future__ import annotations
 
+import ast
+import re
+from pathlib import Path
+
 import pytest
 
 from shared.localstack.aws import load_template, table_env_vars
@@ -81,5 +85,86 @@ def test_market_data_function_cannot_write_or_read_credentials():
     for policy in props["Policies"]:
         if "DynamoDBCrudPolicy" in policy:  # only the rate-limit buckets
             assert policy["DynamoDBCrudPolicy"]["TableName"]["Args"] == "UsageTable"
-        if "DynamoDBReadPolicy" in policy:
-            assert policy["DynamoDBReadPolicy"]["TableName"]["Args"] in ("ApiKeysTable", "CatalogTable")
+        if "DynamoDBReadPolicy" in policy:  # accounts: an end user's own key draws on its builder
+            assert policy["DynamoDBReadPolicy"]["TableName"]["Args"] in ("ApiKeysTable", "CatalogTable", "AccountsTable")
+
+
+def _table_policies(fn: str) -> set[str]:
+    return {body["TableName"]["Args"] for policy in _functions()[fn].get("Policies", []) if isinstance(policy, dict)
+            for kind, body in policy.items() if kind.startswith("DynamoDB")}
+
+
+def test_ctf_function_has_no_access_to_the_escrow_table():
+    """CTF calls move the customer's own tokens; nothing in them may read or move escrowed fees."""
+    assert "EscrowTable" not in _table_policies("ctf")
+
+
+# --- no policy a function's code never uses ------------------------------------------------------------
+LAYER = Path(__file__).resolve().parents[3] / "layers" / "core"
+FUNCTIONS = Path(__file__).resolve().parents[3] / "functions"
+
+
+def _module_file(name: str) -> Path | None:
+    base = LAYER / name.replace(".", "/")
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every pmrouter module `path` imports, at the top or inside a function (lazy imports count)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("pmrouter")}
+        elif isinstance(node, ast.ImportFrom):
+            parts = package.split(".")
+            base = ".".join(parts[: len(parts) - node.level + 1]) if node.level else ""
+            target = ".".join(p for p in (base, node.module or "") if p)
+            if target.startswith("pmrouter"):
+                out.add(target)
+                out |= {f"{target}.{a.name}" for a in node.names if _module_file(f"{target}.{a.name}")}
+    return out
+
+
+def _reachable(fn: str) -> set[str]:
+    seen: set[str] = set()
+    todo = _imports(FUNCTIONS / fn / "app.py", "app")
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        todo |= {".".join(parts[:i]) for i in range(1, len(parts))}  # a package's __init__ runs too
+        path = _module_file(module)
+        if path is not None:
+            todo |= _imports(path, module)
+    return seen
+
+
+def _tables_named_in(modules: set[str]) -> set[str]:
+    """Tables whose name variable (PMROUTER_X_TABLE, or the settings field x_table) appears in the code."""
+    names = {logical: (var, var.removeprefix("PMROUTER_").lower()) for logical, var in table_env_vars(TEMPLATE).items()}
+    for logical, res in TEMPLATE["Resources"].items():  # tables whose variable a single function sets
+        if res.get("Type") == "AWS::DynamoDB::Table" and logical not in names:
+            names[logical] = (f"PMROUTER_{logical.removesuffix('Table').upper()}_TABLE",
+                              f"{logical.removesuffix('Table').lower()}_table")
+    found = set()
+    for module in modules:
+        path = _module_file(module)
+        text = path.read_text() if path else ""
+        found |= {logical for logical, words in names.items()
+                  if any(re.search(rf"\b{w}\b", text) for w in words)}
+    return found
+
+
+@pytest.mark.parametrize("fn", function_names())
+def test_no_function_gets_a_table_its_code_cannot_reach(fn):
+    """A policy on a table that no module the function can import (lazily included) ever names is
+    one it never uses. (tests/integration/test_function_policies.py drives the functions and checks
+    the other direction: every table they touch is granted.)"""
+    unused = _table_policies(fn) - _tables_named_in(_reachable(fn))
+    assert not unused, f"{fn} is granted {sorted(unused)} but no code it runs names them"
