@@ -29,7 +29,7 @@ _INCLUSIVE_RE = re.compile(
 _STRICT_RE = re.compile(r"\b(?:more|greater|higher|less|lower|fewer) than\b|\babove\b|\bbelow\b|\bexceeds?\b|\bunder\b",
                         re.I)
 _SOURCE_RE = re.compile(
-    r"(?:according to|as (?:listed|reported|published|shown) (?:on|by|in)|published (?:on|by)|resolution source"
+    r"(?i:according to|as (?:listed|reported|published|shown) (?:on|by|in)|published (?:on|by)|resolution source"
     r"(?: for this market)?(?: will be| is)|settle[sd]? (?:on|using))\s+(?:the\s+)?(?:official\s+)?"
     r"(?:(?:information|data|website|statement)s?\s+(?:from|of)\s+(?:the\s+)?)?([A-Z][\w&-]*)")
 _SOURCE_HINTS = ("according to", "as listed", "as reported", "as published", "as shown", "published on", "published by",
@@ -64,17 +64,18 @@ def rules_facts(text: str) -> RulesFacts:
         value = float(digits.replace(",", "") + (frac or "")) * _MULT.get(suf, 1.0)
         amount = _canon(value)
     strictness = None
-    if amount is not None:  # strictness only matters for a threshold
-        incl = bool(_INCLUSIVE_RE.search(text))
-        strict = bool(_STRICT_RE.search(_INCLUSIVE_RE.sub(" ", text)))
+    if m is not None:  # strictness only matters for a threshold, and is said next to it
+        near = text[max(0, m.start() - 120):m.end() + 60]
+        incl = bool(_INCLUSIVE_RE.search(near))
+        strict = bool(_STRICT_RE.search(_INCLUSIVE_RE.sub(" ", near)))
         strictness = "inclusive" if incl and not strict else "strict" if strict and not incl else None
     source = None
-    starts = [i for k in _SOURCE_HINTS if (i := low.find(k)) >= 0]
-    if starts:
-        for sm in _SOURCE_RE.finditer(text, min(starts)):
-            if sm.group(1) not in _GENERIC:
-                source = sm.group(1).lower()
-                break
+    cues = sorted(i for k in _SOURCE_HINTS if (i := low.find(k)) >= 0)
+    for i in cues:  # the pattern starts at its cue: match there instead of scanning the whole text
+        sm = _SOURCE_RE.match(text, i)
+        if sm and sm.group(1) not in _GENERIC:
+            source = sm.group(1).lower()
+            break
     return RulesFacts(amount, strictness, source)
 
 
