@@ -103,7 +103,8 @@ class KalshiWs:
             for owner, oid, is_taker, side in ((f.taker_owner, f.taker_order, True, f.taker_side),
                                                (f.maker_owner, f.maker_order, False,
                                                 "sell" if f.taker_side == "buy" else "buy")):
-                fill = {"trade_id": f.id, "order_id": oid, "market_ticker": ticker, "is_taker": is_taker,
+                fill = {"fill_id": f"{f.id}-{'t' if is_taker else 'm'}",  # as its REST /portfolio/fills
+                        "trade_id": f.id, "order_id": oid, "market_ticker": ticker, "is_taker": is_taker,
                         "side": "yes", "purchased_side": "yes", "action": side, "yes_price_dollars": _d(yes),
                         "no_price_dollars": _d(1 - yes), "count_fp": _fp(float(f.size)), "ts": ts}
                 for c in self._targets(("fill", owner)):

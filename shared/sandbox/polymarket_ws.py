@@ -66,15 +66,26 @@ class PolymarketWs:
             self.market.publish(token, json.dumps({
                 "event_type": "last_trade_price", "asset_id": token, "market": market, "price": f"{f.price:g}",
                 "size": f"{f.size:g}", "side": f.taker_side.upper(), "fee_rate_bps": "0", "timestamp": _ms()}))
-            for owner, role in ((f.taker_owner, "TAKER"), (f.maker_owner, "MAKER")):
-                self.user.publish(owner, json.dumps({
-                    "event_type": "trade", "type": "TRADE", "id": f.id, "asset_id": token, "market": market,
-                    "side": f.taker_side.upper() if role == "TAKER" else ("SELL" if f.taker_side == "buy" else "BUY"),
-                    "price": f"{f.price:g}", "size": f"{f.size:g}", "status": "MATCHED", "owner": owner,
-                    "taker_order_id": f.taker_order, "trader_side": role,
-                    "maker_orders": [{"order_id": f.maker_order, "owner": f.maker_owner,
-                                      "matched_amount": f"{f.size:g}", "price": f"{f.price:g}", "asset_id": token}],
-                    "matchtime": str(int(f.ts)), "timestamp": _ms()}))
+        with self.user.lock:
+            loop = next(iter(self.user.clients)).loop if self.user.clients else None
+        if fills and loop is not None:
+            # The user channel reports the trade records REST /data/trades shows, which the venue
+            # writes once the match is settled: read them after this engine step.
+            loop.call_soon_threadsafe(self._user_trades, list(fills))
+
+    def _user_trades(self, fills: list) -> None:
+        with self.trading.lock:
+            for f in fills:
+                rec = next((t for t in reversed(self.trading.trades) if t["taker_order_id"] == f.taker_order
+                            and t["maker_orders"][0]["order_id"] == f.maker_order), None)
+                if rec is None:
+                    continue
+                for owner, role in ((rec["owner"], "TAKER"), (rec["maker_orders"][0]["owner"], "MAKER")):
+                    self.user.publish(owner, json.dumps({
+                        **{k: rec[k] for k in ("id", "taker_order_id", "market", "asset_id", "side", "size", "price",
+                                               "owner", "maker_orders", "outcome")},
+                        "event_type": "trade", "type": "TRADE", "status": "MATCHED", "trader_side": role,
+                        "matchtime": rec["match_time"], "timestamp": _ms()}))
 
     def drop_all(self) -> int:
         return self.market.drop_all() + self.user.drop_all()

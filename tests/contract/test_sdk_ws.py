@@ -166,21 +166,22 @@ def test_resting_order_is_a_delta_and_its_cancel_removes_it(sdk, exchange):
     _run(go())
 
 
-def test_crossing_order_arrives_as_trade_and_own_fill(sdk):
-    m = _market(sdk, "kalshi")
+@pytest.mark.parametrize("exchange,channel", [("kalshi", "kalshi_trade"), ("polymarket", "polymarket_last_trade_price")])
+def test_crossing_order_arrives_as_trade_and_own_fill(sdk, exchange, channel):
+    m = _market(sdk, exchange)
 
     async def go():
         rec = await _connect(sdk, m.parsec_id)
         try:
             ask = _rest_book(sdk, m.parsec_id)[1][0][0]
-            order = await asyncio.to_thread(sdk.orders.create, exchange="kalshi", market_id=m.exchange_market_id,
-                                            outcome="yes", side="buy", price=ask, size=2)
+            order = await asyncio.to_thread(sdk.orders.create, exchange=exchange, market_id=m.exchange_market_id,
+                                            outcome="yes", side="buy", price=ask, size=5)
             trade = await rec.wait(lambda: rec.of("activity", kind="trade", parsec_id=m.parsec_id))
-            assert trade[0]["price"] == pytest.approx(ask) and trade[0]["size"] == 2
-            assert trade[0]["source_channel"] == "kalshi_trade"
+            assert trade[0]["price"] == pytest.approx(ask) and trade[0]["size"] == 5
+            assert trade[0]["source_channel"] == channel
             fill = await rec.wait(lambda: rec.of("activity", kind="fill", order_id=order.id))
             assert fill[0]["liquidity_role"] == "taker" and fill[0]["side"] == "buy"
-            fills = await asyncio.to_thread(sdk.fills.list, exchange="kalshi")
+            fills = await asyncio.to_thread(sdk.fills.list, exchange=exchange)
             assert fill[0]["fill_id"] in {f.fill_id for f in fills}, "the streamed fill is the one /fills shows"
             await _agree(rec, sdk, m.parsec_id)
             rec.check()

@@ -209,7 +209,7 @@ class KalshiFeed(SocketFeed):
             mine = (msg.get("side", "yes") == "yes") == (inst.outcome_index == 0)
             action = msg.get("action", "buy")
             self.sink.venue_fill(customer_id, inst.key, Fill(
-                fill_id=f"{msg.get('trade_id')}-{'t' if msg.get('is_taker') else 'm'}",
+                fill_id=str(msg.get("fill_id") or msg.get("trade_id")),  # as /fills reads Kalshi's fills
                 order_id=str(msg.get("order_id", "")), price=yes if inst.outcome_index == 0 else round(1 - yes, 6),
                 size=float(msg["count_fp"]), side=action if mine else ("sell" if action == "buy" else "buy"),
                 liquidity_role="taker" if msg.get("is_taker") else "maker", exchange_ts_ms=_ms(msg.get("ts")),

@@ -142,15 +142,18 @@ class PolymarketFeed(SocketFeed):
         event = json.loads(raw)
         if event.get("event_type") != "trade":
             return
-        inst = self.by_asset.get(str(event.get("asset_id")))
-        if inst is None:
-            return
         taker = event.get("trader_side", "TAKER") == "TAKER"
-        order_id = event.get("taker_order_id") if taker else next(
-            (m.get("order_id") for m in event.get("maker_orders") or [] if m.get("owner") == api_key), "")
+        # A maker's own terms are in its `maker_orders` entry (the event's side is the taker's).
+        mine = event if taker else next((m for m in event.get("maker_orders") or [] if m.get("owner") == api_key), None)
+        inst = self.by_asset.get(str((mine or {}).get("asset_id") or event.get("asset_id")))
+        if mine is None or inst is None:
+            return
+        order_id = event.get("taker_order_id") if taker else mine.get("order_id")
+        # The ids /fills gives the same fill: the trade id for the taker, trade:order for a maker.
+        fill_id = str(event.get("id")) if taker else f"{event.get('id')}:{order_id}"
         self.sink.venue_fill(customer_id, inst.key, Fill(
-            fill_id=f"{event.get('id')}-{'t' if taker else 'm'}", order_id=str(order_id or ""),
-            price=float(event["price"]), size=float(event["size"]), side=str(event.get("side", "")).lower(),
+            fill_id=fill_id, order_id=str(order_id or ""), price=float(mine["price"]),
+            size=float(mine["size"] if taker else mine["matched_amount"]), side=str(mine.get("side", "")).lower(),
             liquidity_role="taker" if taker else "maker", exchange_ts_ms=_ts(event),
             source_channel="polymarket_user_trade"))
 
