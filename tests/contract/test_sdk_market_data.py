@@ -14,7 +14,7 @@ def _market(sdk, exchange):
 def test_exchanges(sdk):
     caps = sdk.exchanges.list()
     assert {c.id for c in caps} == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}
-    assert {c.id for c in caps if c.has.create_order} == {"polymarket", "kalshi"}
+    assert {c.id for c in caps if c.has.create_order} == {"polymarket", "kalshi", "limitless", "opinion", "predictfun"}
 
 
 def test_markets_every_scope(sdk):
