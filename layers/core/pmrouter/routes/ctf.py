@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header
 
 from ..api.auth import ActingCustomer
-from ..api.errors import ApiError, ValidationFailed
+from ..api.errors import ApiError, NotSupported, ValidationFailed
 from ..auth import credentials as credstore
 from ..contract.common import WireModel
 from ..ctf.relayer import relayer
@@ -70,6 +70,11 @@ async def _submit(customer_id: str, action: str, payload: dict, key: str | None,
     if stored is None or not stored.address:
         raise ApiError("no Polymarket wallet: onboard Polymarket (managed, or self with private_key) first",
                        status=403, code="credentials_required")
+    creds = stored.credentials
+    if creds.signature_type != 0 or (creds.funder and creds.funder.lower() != stored.address.lower()):
+        # The positions sit in the proxy or Safe, which only a relayer transaction can move.
+        raise NotSupported("CTF operations for proxy and Safe wallets need a relayer, which is not configured; "
+                           "EOA wallets (managed, or onboarded with their key) work")
     # The request id scopes the chain intent: the same key (per customer and action) is the same transaction.
     request_id = f"{customer_id}:{key}" if key else str(uuid.uuid4())
     submitter = submitter or relayer()
