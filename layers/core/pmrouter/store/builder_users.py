@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -81,6 +83,14 @@ def allocated(builder_id: str) -> int:
     return total
 
 
+ATTEMPTS = 5
+
+
+def _backoff(attempt: int) -> None:
+    """Jittered pause before retrying a transaction that lost to another on the same builder item."""
+    time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
+
+
 def _transact(items: list[dict[str, Any]]) -> list[str | None]:
     """Run a transaction; on cancellation, the failure code of each item (None where it passed)."""
     try:
@@ -108,11 +118,11 @@ def create(builder_id: str, external_id: str, qps_limit: int, email: str | None,
     }
     if email:
         item["email"] = email
-    for _ in range(5):
+    for attempt in range(ATTEMPTS):
         existing = get(item["customer_id"])
         if existing is not None:
             return existing, False
-        used = allocated(builder_id)
+        allocated(builder_id)
         codes = _transact([
             {"Put": {"TableName": _table().name, "Item": _av(item),
                      "ConditionExpression": "attribute_not_exists(customer_id)"}},
@@ -123,7 +133,8 @@ def create(builder_id: str, external_id: str, qps_limit: int, email: str | None,
         if codes[0] == "ConditionalCheckFailed":
             continue  # created concurrently: the next turn returns it
         if codes[1] == "ConditionalCheckFailed":
-            raise PoolExhausted(max(0, pool - max(used, allocated(builder_id))))
+            raise PoolExhausted(max(0, pool - allocated(builder_id)))
+        _backoff(attempt)  # another transaction on the builder's counter: try again shortly
     raise UserChanged(item["customer_id"])
 
 
@@ -159,21 +170,23 @@ def set_qps(user: dict, qps_limit: int, pool: int) -> dict:
     delta = qps_limit - old
     builder_id = str(user["builder_id"])
     allocated(builder_id)
-    codes = _transact([
-        {"Update": {"TableName": _table().name, "Key": _av({"customer_id": user["customer_id"]}),
-                    "UpdateExpression": "SET qps_limit = :q",
-                    "ConditionExpression": "#s = :active AND qps_limit = :old",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": _av({":q": qps_limit, ":active": "active", ":old": old})}},
-        {"Update": _pool_update(builder_id, delta, pool)},
-    ])
-    if codes and codes[0] == "ConditionalCheckFailed":
-        raise UserChanged(user["customer_id"])
-    if codes and codes[1] == "ConditionalCheckFailed":
-        raise PoolExhausted(max(0, pool - allocated(builder_id)))
-    if codes:
-        raise UserChanged(user["customer_id"])
-    return {**user, "qps_limit": qps_limit}
+    for attempt in range(ATTEMPTS):
+        codes = _transact([
+            {"Update": {"TableName": _table().name, "Key": _av({"customer_id": user["customer_id"]}),
+                        "UpdateExpression": "SET qps_limit = :q",
+                        "ConditionExpression": "#s = :active AND qps_limit = :old",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": _av({":q": qps_limit, ":active": "active", ":old": old})}},
+            {"Update": _pool_update(builder_id, delta, pool)},
+        ])
+        if not codes:
+            return {**user, "qps_limit": qps_limit}
+        if codes[0] == "ConditionalCheckFailed":
+            raise UserChanged(user["customer_id"])
+        if codes[1] == "ConditionalCheckFailed":
+            raise PoolExhausted(max(0, pool - allocated(builder_id)))
+        _backoff(attempt)
+    raise UserChanged(user["customer_id"])
 
 
 def deactivate(user: dict) -> bool:
@@ -181,7 +194,7 @@ def deactivate(user: dict) -> bool:
     conditional on the user still being active with the limit we return. False when it already was."""
     builder_id = str(user["builder_id"])
     allocated(builder_id)
-    for _ in range(5):
+    for attempt in range(ATTEMPTS):
         current = get(str(user["customer_id"]))
         if current is None or current.get("status") != "active":
             return False
@@ -197,4 +210,5 @@ def deactivate(user: dict) -> bool:
         ])
         if not codes:
             return True
+        _backoff(attempt)
     raise UserChanged(user["customer_id"])
