@@ -59,7 +59,8 @@ class BuilderOnboardRequest(OnboardRequest):
 async def onboard_user(principal: CurrentPrincipal, body: Annotated[BuilderOnboardRequest, Body()]):
     body.customer_id = identifier(body.customer_id, "customer_id")
     if not body.exchange.strip():
-        raise ValidationFailed(["exchange is required and must not be empty (polymarket or kalshi)"])
+        raise ValidationFailed(["exchange is required and must not be empty "
+                                "(polymarket, kalshi, limitless, opinion or predictfun)"])
     user = users.owned_user(principal, body.customer_id)
     if user.get("status") != "active":
         raise ValidationFailed([f"customer_id {body.customer_id} is deactivated"])
