@@ -110,7 +110,8 @@ class LimitlessSession(TradingSession):
         if not venue.get("exchange"):
             raise VenueBadRequest(self.adapter.id, f"{intent.market.parsec_id} has no CLOB venue (exchange contract)")
         profile = await self.profile()
-        fee = order_builder.fee_rate_for(venue, int((profile.get("rank") or {}).get("feeRateBps", config.DEFAULT_FEE_BPS)))
+        rank_bps = int((profile.get("rank") or {}).get("feeRateBps", config.DEFAULT_FEE_BPS))
+        fee = order_builder.fee_rate_for(venue, rank_bps)
         side = BUY if intent.side == "buy" else SELL
         try:
             if intent.order_type == "fok":

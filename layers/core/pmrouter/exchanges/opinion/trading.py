@@ -84,7 +84,8 @@ class OpinionSession(TradingSession):
         key = address.lower()
         hit = self.adapter.quote_tokens.get(key)
         if hit is None:
-            rows, _ = schemas.page_items(await self._call("GET", "/openapi/quoteToken", params={"chainId": config.CHAIN_ID}))
+            listed = await self._call("GET", "/openapi/quoteToken", params={"chainId": config.CHAIN_ID})
+            rows, _ = schemas.page_items(listed)
             for row in rows:
                 self.adapter.quote_tokens.put(str(row.get("quoteTokenAddress", "")).lower(), row)
             hit = self.adapter.quote_tokens.get(key)

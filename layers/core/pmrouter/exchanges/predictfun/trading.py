@@ -60,7 +60,8 @@ class PredictFunSession(TradingSession):
         token = None if fresh else self.adapter.jwts.get(key)
         if token is None:
             http = self.adapter.http
-            message = schemas.unwrap(await http.request("GET", "/v1/auth/message", headers=auth.headers(self._api_key)))[0]
+            res = await http.request("GET", "/v1/auth/message", headers=auth.headers(self._api_key))
+            message = schemas.unwrap(res)[0]
             res = await http.request("POST", "/v1/auth", json_body=auth.sign_login(self._account, message["message"]),
                                      headers=auth.headers(self._api_key))
             token = str(schemas.unwrap(res)[0]["token"])
@@ -107,7 +108,8 @@ class PredictFunSession(TradingSession):
             self._account, token_id=outcome.token_id, side=side, amounts=amounts,
             fee_rate_bps=int(market.extra.get("fee_rate_bps", config.DEFAULT_FEE_BPS)),
             salt=order_builder.salt_for(intent.client_order_id),
-            expiration=order_builder.expiration_for(strategy, intent.expiration if intent.order_type == "gtd" else None),
+            expiration=order_builder.expiration_for(strategy, intent.expiration if intent.order_type == "gtd"
+                                                    else None),
             neg_risk=bool(market.extra.get("is_neg_risk")), yield_bearing=bool(market.extra.get("is_yield_bearing")))
         body = signed.body(amounts.price_per_share, strategy,
                            (intent.order_type == "fok") if strategy == "MARKET" else None)
@@ -209,7 +211,8 @@ class PredictFunSession(TradingSession):
                 if str(leg.get("signer", "")).lower() != me:
                     continue
                 out.append(VenueFill(
-                    fill_id=f"{event.get('transactionHash')}:{leg.get('orderHash')}", order_id=str(leg.get("orderHash") or ""),
+                    fill_id=f"{event.get('transactionHash')}:{leg.get('orderHash')}",
+                    order_id=str(leg.get("orderHash") or ""),
                     market_id=str(market.get("id") or ""), outcome=str((leg.get("outcome") or {}).get("name") or ""),
                     side="buy" if leg.get("quoteType") == "Bid" else "sell", price=_wei(leg.get("price")),
                     size=_wei(leg.get("amount")), fee=0.0, is_taker=role == "taker",
