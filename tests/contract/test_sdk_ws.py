@@ -358,3 +358,16 @@ def test_ws_usage_reports_live_subscriptions(stack, sdk):
         assert after.customer.messages_sent_total >= 3 and after.customer.bytes_sent_total > 0
 
     _run(go())
+
+
+def test_heartbeats_after_auth(stack, monkeypatch):
+    monkeypatch.setenv("PMROUTER_STREAM_HEARTBEAT_SECONDS", "0.2")
+
+    async def go():
+        async with _raw(stack) as ws:
+            await ws.send(json.dumps({"type": "auth", "api_key": stack.api_key}))
+            await _recv(ws, "auth_ok")
+            beat = await _recv(ws, "heartbeat", timeout=5)  # from auth on, not after the auth window
+            assert abs(beat["ts_ms"] - time.time() * 1000) < 5000
+
+    _run(go())

@@ -46,8 +46,9 @@ async def _flush_and_close(ws: WebSocket, outbox: Outbox, code: int, reason: str
 
 
 async def _clock(ws: WebSocket, session: Session) -> None:
-    await asyncio.sleep(AUTH_TIMEOUT_S)
-    if not session.authenticated:
+    try:
+        await asyncio.wait_for(session.authed.wait(), AUTH_TIMEOUT_S)
+    except asyncio.TimeoutError:
         session.auth_deadline_passed()
         await _flush_and_close(ws, session.out, CLOSE_POLICY, "auth timeout")
         return

@@ -130,6 +130,7 @@ class Session:
         self.bucket = TokenBucket(CONTROL_RATE, CONTROL_RATE)
         self.opened = time.monotonic()
         self._counted = (0, 0)
+        self.authed = asyncio.Event()  # the transport's clock waits on it
 
     @property
     def authenticated(self) -> bool:
@@ -230,6 +231,7 @@ class Session:
         usage.add(customer_id, "connections_opened_total")
         usage.add(customer_id, "active_connections")
         self.push(dumps({"type": "auth_ok", "customer_id": customer_id}))
+        self.authed.set()
         await self.hub.watch_user(customer_id, ("polymarket", "kalshi"))
         return True
 
