@@ -208,3 +208,24 @@ def test_deactivating_and_recreating_users_mints_nothing(builder):
     with pytest.raises(ApiError):
         users.update(builder, made[1].customer_id, 11)
     assert users.pool(builder).total_allocated_qps == 20 == _allocated(builder.customer_id)
+
+
+def test_a_create_cut_off_before_its_key_is_completed_by_the_retry(builder, monkeypatch):
+    """Crash between the two steps (user written, key not yet stored): the retry stores the key."""
+    from pmrouter.auth import apikeys
+    from pmrouter.builders import users
+    from pmrouter.contract.builder import CreateUserRequest
+
+    real = apikeys.store_key
+
+    def crash(*a, **kw):
+        raise RuntimeError("instance died")
+
+    monkeypatch.setattr(apikeys, "store_key", crash)
+    with pytest.raises(RuntimeError):
+        users.create(builder, CreateUserRequest(external_id="cut-off", qps_limit=2))
+    monkeypatch.setattr(apikeys, "store_key", real)
+    again, created = users.create(builder, CreateUserRequest(external_id="cut-off", qps_limit=2))
+    assert created is False
+    assert apikeys.authenticate(again.api_key) is not None
+    assert users.pool(builder).total_allocated_qps == 2  # the retry allocated nothing more

@@ -114,13 +114,23 @@ def create(principal: Principal, req: CreateUserRequest) -> tuple[CreateUserResp
         raise _pool_error(qps, exc.left, pool) from None
     except builder_users.UserChanged:
         raise ServiceUnavailable("the user changed concurrently; retry") from None
-    if created:
-        apikeys.store_key(apikeys.end_user_key(item["customer_id"]), item["customer_id"], "end_user", "free",
-                          builder_id=principal.customer_id)
+    if item.get("status") == "active":
+        _ensure_key(item["customer_id"], principal.customer_id)
     user = to_user(item)
     status = "complete" if item.get("status") == "active" else str(item.get("status"))
     return CreateUserResponse(customer_id=user.customer_id, external_id=user.external_id, api_key=user.api_key,
                               status=status, linked_exchanges=user.linked_exchanges, fee_escrow_enabled=False), created
+
+
+def _ensure_key(customer_id: str, builder_id: str) -> None:
+    """Store the user's key hash unless it is there: a create that stopped between writing the user
+    and storing its key is completed by the retry (a revoked key is never brought back: the write is
+    conditional on no record at all)."""
+    try:
+        apikeys.store_key(apikeys.end_user_key(customer_id), customer_id, "end_user", "free", builder_id=builder_id)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
 
 
 def list_users(principal: Principal, limit: int, cursor: str | None) -> UserList:
