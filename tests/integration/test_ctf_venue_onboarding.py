@@ -68,3 +68,12 @@ def test_self_onboarding_without_a_key_names_the_field(api, exchange):
 def test_managed_mode_is_refused_where_pmrouter_cannot_create_the_account(api, exchange):
     r = api.post("/onboard", json={"exchange": exchange, "mode": "managed"})
     assert r.status_code == 400, r.text
+
+
+@pytest.mark.parametrize("exchange", VENUES)
+def test_a_field_the_venue_does_not_use_is_named_not_ignored(api, stack, resting, exchange):
+    creds = {**_credentials(stack, exchange), "api_key_id": "kalshi-key-id", "clob_api_passphrase": "pp"}
+    m, body = resting.body(exchange, price_offset=7)
+    r = api.post("/orders", params={"exchange": exchange}, json={**body, "credentials": creds})
+    assert r.status_code == 400, r.text
+    assert "api_key_id" in r.text and "clob_api_passphrase" in r.text and "kalshi-key-id" not in r.text

@@ -311,6 +311,15 @@ class Credentials:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, "")}
 
+    def require_only(self, venue: str, allowed: tuple[str, ...]) -> None:
+        """ValueError (a 400 naming the fields, never their values) for fields the venue does not use: a
+        Kalshi key id sent to Limitless is a mistake to report, not to ignore."""
+        extra = [f for f in ("api_key_id", "private_key", "clob_api_key", "clob_api_secret", "clob_api_passphrase",
+                             "funder") if getattr(self, f) and f not in allowed]
+        if extra:
+            raise ValueError(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not used by {venue} "
+                             f"(it takes {', '.join(allowed)})")
+
 
 @dataclass(frozen=True)
 class OrderIntent:

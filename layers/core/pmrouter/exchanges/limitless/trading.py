@@ -63,6 +63,7 @@ def _units(value: Any) -> float:
 class LimitlessSession(TradingSession):
     def __init__(self, adapter: "LimitlessAdapter", credentials: Credentials):
         self._account = account_from_key(credentials.private_key, config.NAME)
+        credentials.require_only(config.NAME, ("private_key", "clob_api_key", "clob_api_secret"))
         if not credentials.clob_api_key:
             raise ValueError("clob_api_key is required for Limitless (the API token id; with clob_api_secret "
                              "for HMAC tokens)")

@@ -48,6 +48,7 @@ class OpinionSession(TradingSession):
 
     def __init__(self, adapter: "OpinionAdapter", credentials: Credentials):
         self._account = account_from_key(credentials.private_key, config.NAME)
+        credentials.require_only(config.NAME, ("private_key", "clob_api_key", "funder"))
         if not credentials.clob_api_key:
             raise ValueError("clob_api_key is required for Opinion (the account's Open API apikey)")
         self.adapter = adapter

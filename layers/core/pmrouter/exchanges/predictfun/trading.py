@@ -42,6 +42,7 @@ def _wei(value: Any) -> float:
 class PredictFunSession(TradingSession):
     def __init__(self, adapter: "PredictFunAdapter", credentials: Credentials):
         self._account = account_from_key(credentials.private_key, config.NAME)
+        credentials.require_only(config.NAME, ("private_key", "clob_api_key"))
         self.adapter = adapter
         self.credentials = credentials
         self._api_key = credentials.clob_api_key or adapter.md.headers.get("x-api-key")
