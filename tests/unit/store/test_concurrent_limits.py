@@ -229,3 +229,24 @@ def test_a_create_cut_off_before_its_key_is_completed_by_the_retry(builder, monk
     assert created is False
     assert apikeys.authenticate(again.api_key) is not None
     assert users.pool(builder).total_allocated_qps == 2  # the retry allocated nothing more
+
+
+def test_a_deactivation_cut_off_after_the_record_is_completed_by_the_retry(builder, monkeypatch):
+    from pmrouter.auth import apikeys
+    from pmrouter.builders import users
+    from pmrouter.contract.builder import CreateUserRequest
+
+    made, _ = users.create(builder, CreateUserRequest(external_id="half-gone", qps_limit=2))
+    real = apikeys.revoke_key
+
+    def crash(*a, **kw):
+        raise RuntimeError("instance died")
+
+    monkeypatch.setattr(apikeys, "revoke_key", crash)
+    with pytest.raises(RuntimeError):
+        asyncio.run(users.deactivate(builder, made.customer_id))
+    monkeypatch.setattr(apikeys, "revoke_key", real)
+    asyncio.run(users.deactivate(builder, made.customer_id))
+    apikeys.clear_cache()
+    assert apikeys.authenticate(made.api_key) is None
+    assert users.pool(builder).total_allocated_qps == 0  # returned once, not twice

@@ -189,13 +189,14 @@ async def deactivate(principal: Principal, customer_id: str) -> None:
     makes this a retryable 503 with nothing changed), then the user's QPS returns to the pool,
     its key stops working and its stored credentials are deactivated."""
     user = owned_user(principal, customer_id)
-    if user.get("status") == "deactivated":
-        return
-    await cancel_open_orders(customer_id)
-    try:
-        builder_users.deactivate(user)
-    except builder_users.UserChanged:
-        raise ServiceUnavailable(f"user {customer_id} changed concurrently; retry") from None
+    if user.get("status") == "active":
+        await cancel_open_orders(customer_id)
+        try:
+            builder_users.deactivate(user)
+        except builder_users.UserChanged:
+            raise ServiceUnavailable(f"user {customer_id} changed concurrently; retry") from None
+    # Every step from here is idempotent and runs again on a repeated DELETE, so a deactivation cut
+    # off after the user's record changed is completed by the retry.
     apikeys.revoke_key(apikeys.hash_key(apikeys.end_user_key(customer_id)))
     for exchange in credstore.linked_exchanges(customer_id):
         credstore.deactivate(customer_id, exchange)
