@@ -195,8 +195,21 @@ def test_preview_reports_every_problem_and_sends_nothing(stack, resting):
     res, pre = run(go())
     assert not res.is_error and pre["valid"] is False and pre["sent"] is False
     text = " | ".join(pre["problems"])
-    assert "order_type" in text and "tick" in text
+    assert "order_type" in text and "tick" in text and "insufficient funds" in text
     assert resting.open_ids("kalshi", m["exchange_market_id"]) == before
+
+
+def test_preview_of_a_sell_checks_the_position(stack, resting):
+    m, order = resting.body("kalshi")
+
+    async def go():
+        async with hosted(stack) as client:
+            return await call(client, "parsec.trade.preview_order", exchange="kalshi",
+                              **{**order, "side": "sell", "outcome": "no", "size": 1_000_000})
+
+    res, pre = run(go())
+    assert pre["valid"] is False and pre["position"]["required"] == 1_000_000
+    assert any("insufficient position" in p for p in pre["problems"])
 
 
 def test_hosted_endpoint_requires_an_api_key(stack):

@@ -185,3 +185,15 @@ def test_preview_picks_outcomes_like_the_order_path():
     assert pick_outcome(names, "yes") == "Yes" and pick_outcome(names, " NO ") == "No"
     assert pick_outcome(names, 1) == "No" and pick_outcome(names, "0") == "Yes"
     assert pick_outcome(names, 7) is None and pick_outcome(names, None) is None and pick_outcome(names, "maybe") is None
+
+
+@pytest.mark.parametrize("exchange,raw,usd", [
+    ("polymarket", {"balance": "2500000", "allowances": {}}, 2.5),
+    ("kalshi", {"balance": 1234, "balance_dollars": "12.34"}, 12.34),
+    ("kalshi", {"balance": 1234}, 12.34),
+    ("opinion", {"balances": [{"availableBalance": "10.5", "totalBalance": "11"}]}, 10.5),
+])
+def test_balances_are_read_in_each_venues_units(exchange, raw, usd):
+    from pmrouter.mcp.preview import BALANCE_READERS
+
+    assert BALANCE_READERS[exchange](raw) == pytest.approx(usd)

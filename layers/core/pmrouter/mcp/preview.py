@@ -15,7 +15,10 @@ BALANCE_READERS = {
     "polymarket": lambda raw: int(raw["balance"]) / 1e6,
     # Kalshi /portfolio/balance: cents (and a dollar string on newer responses).
     "kalshi": lambda raw: float(raw["balance_dollars"]) if "balance_dollars" in raw else int(raw["balance"]) / 100,
+    # Opinion /openapi/user/balance: per quote token, amounts already in token units.
+    "opinion": lambda raw: sum(float(b["availableBalance"]) for b in raw["balances"]),
 }
+# Limitless and Predict.fun publish no REST cash balance (the collateral sits in the wallet on chain).
 
 
 def _problems(exc: Exception) -> list[str]:
@@ -164,7 +167,9 @@ async def _funds(api: Api, exchange: str, market_id: str, outcome: str, side: st
         fee = ((out.get("pricing") or {}).get("market_order_estimate") or {}).get("fee_estimate") or 0.0
         required = round(price * size + float(fee), 6)
         out["balance"] = {"available": available, "required": required, "fee_estimate": fee}
-        if available is None:
+        if available is None and reader is None and bal.ok:
+            warnings.append(f"{exchange} publishes no cash balance through its API: funds not checked")
+        elif available is None:
             warnings.append(_err(bal, "balance could not be read") if not bal.ok else "balance could not be read")
         elif available + 1e-9 < required:
             problems.append(f"insufficient funds: {available:g} available, {required:g} required")
