@@ -197,3 +197,23 @@ def test_balances_are_read_in_each_venues_units(exchange, raw, usd):
     from pmrouter.mcp.preview import BALANCE_READERS
 
     assert BALANCE_READERS[exchange](raw) == pytest.approx(usd)
+
+
+def test_a_stream_token_is_held_to_what_subscribe_could_issue():
+    too_many = [{"parsec_id": f"kalshi:M{i}"} for i in range(streams.MAX_SUBSCRIPTIONS + 1)]
+    for state in ({"v": 1, "subs": too_many, "seq": 0}, {"v": 1, "subs": [{"parsec_id": 5}], "seq": 0},
+                  {"v": 1, "subs": [{"parsec_id": "kalshi:X", "api_key": "x"}], "seq": 0},
+                  {"v": 1, "subs": [], "seq": "1"}):
+        with pytest.raises(ValueError):
+            streams.decode(streams.encode(state))
+    api = RecordingApi()
+    token = streams.encode({"v": 1, "subs": [{"parsec_id": "kalshi:X"}], "seq": 0})
+    closed = _call(api, "parsec.stream.close", {"stream_id": token})
+    again = _call(api, "parsec.stream.read", {"stream_id": closed.structured_content["stream_id"]})
+    assert again.is_error and api.calls == []
+
+
+def test_stream_auth_passes_the_apis_refusal_through():
+    api = RecordingApi(Reply(401, {"error": "invalid API key", "code": "unauthorized", "retryable": False}))
+    result = _call(api, "parsec.stream.auth", {})
+    assert result.is_error and result.structured_content["code"] == "unauthorized"

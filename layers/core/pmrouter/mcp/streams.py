@@ -142,6 +142,12 @@ def decode(token: Any) -> dict[str, Any]:
         raise ValueError("stream_id is not a valid stream token") from None
     if not isinstance(state, dict) or not isinstance(state.get("subs"), list) or state.get("closed"):
         raise ValueError("stream_id is closed or invalid; open a new one with parsec.stream.connect")
+    # The token comes back from the client: hold it to what subscribe itself would have issued.
+    subs = state["subs"]
+    if len(subs) > MAX_SUBSCRIPTIONS or not isinstance(state.get("seq", 0), int) or not all(
+            isinstance(x, dict) and isinstance(x.get("parsec_id"), str) and set(x) <= set(SELECTOR_ARGS)
+            for x in subs):
+        raise ValueError("stream_id is not a valid stream token")
     return state
 
 
@@ -152,7 +158,7 @@ def _selectors(args: dict[str, Any]) -> list[dict[str, Any]]:
             raise ValueError("each market needs a parsec_id like 'kalshi:<ticker>'")
         out.append({k: m[k] for k in SELECTOR_ARGS if m.get(k) is not None})
     if not out:
-        raise ValueError("markets: give at least one {parsec_id, outcome?, limit?}")
+        raise ValueError("markets: give at least one {parsec_id, outcome?, depth?}")
     return out
 
 
@@ -170,10 +176,20 @@ async def _read(ctx: Context, state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class Refused(Exception):
+    """The API's own refusal, passed through as the tool's answer."""
+
+    def __init__(self, result: Result):
+        super().__init__(result.body)
+        self.result = result
+
+
 def _guard(fn):
     async def run(ctx: Context, args: dict[str, Any]) -> Result:
         try:
             return Result(await fn(ctx, args))
+        except Refused as exc:
+            return exc.result
         except ValueError as exc:
             return error(str(exc), "validation_error", problems=[str(exc)])
     return run
@@ -187,7 +203,7 @@ async def _connect(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def _auth(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
     usage = await ctx.api.get("/usage")
     if not usage.ok:
-        raise ValueError(usage.body.get("error", "authentication failed") if isinstance(usage.body, dict) else "auth")
+        raise Refused(Result.of(usage))
     return {"type": "auth_ok", "tier": usage.body.get("tier"), "note": "MCP calls are authenticated by the "
             "connection's API key; this confirms it and the tier's stream limits"}
 
@@ -228,8 +244,9 @@ async def _read_tool(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _close(ctx: Context, args: dict[str, Any]) -> dict[str, Any]:
-    decode(args.get("stream_id"))
-    return {"closed": True}
+    state = decode(args.get("stream_id"))
+    # Nothing is held server-side to release; the closed token is refused by every stream tool.
+    return {"closed": True, "stream_id": encode({**state, "subs": [], "closed": True})}
 
 
 async def open_feed(ctx: Context, args: dict[str, Any]) -> Result:
