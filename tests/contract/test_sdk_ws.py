@@ -371,3 +371,21 @@ def test_heartbeats_after_auth(stack, monkeypatch):
             assert abs(beat["ts_ms"] - time.time() * 1000) < 5000
 
     _run(go())
+
+
+def test_user_channels_close_with_the_customers_last_connection(stack, sdk):
+    from pmrouter.stream import asgi
+
+    m = _market(sdk, "kalshi")
+
+    async def go():
+        first, second = await _connect(sdk, m.parsec_id), await _connect(sdk)
+        feed = asgi.get_hub().feeds["kalshi"]
+        assert stack.customer_id in feed.user_tasks
+        await first.ws.close()
+        await asyncio.sleep(0.3)
+        assert stack.customer_id in feed.user_tasks, "another connection of the customer still streams"
+        await second.ws.close()
+        await first.wait(lambda: stack.customer_id not in feed.user_tasks)
+
+    _run(go())

@@ -104,6 +104,9 @@ class VenueFeed(ABC):
     async def watch_user(self, customer_id: str) -> None:
         """Stream this customer's own fills (venues with a user channel)."""
 
+    async def unwatch_user(self, customer_id: str) -> None:
+        """Stop streaming this customer's fills (its last connection closed)."""
+
     async def wait_ready(self, timeout: float) -> None:
         """Until the feed can vouch for what it watches (or `timeout`)."""
 
@@ -156,12 +159,20 @@ class SocketFeed(VenueFeed):
         self.connects = 0
         self.heard = 0.0
         self._up = asyncio.Event()
-        self.side_tasks: set[asyncio.Task] = set()  # user channels
+        self.user_tasks: dict[str, asyncio.Task] = {}  # customer -> its user channel
 
-    def start_side(self, coro) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self.side_tasks.add(task)
-        task.add_done_callback(self.side_tasks.discard)
+    @property
+    def side_tasks(self) -> list[asyncio.Task]:
+        return list(self.user_tasks.values())
+
+    def start_side(self, customer_id: str, coro) -> None:
+        self.user_tasks[customer_id] = asyncio.get_running_loop().create_task(coro)
+
+    async def unwatch_user(self, customer_id: str) -> None:
+        task = self.user_tasks.pop(customer_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task], timeout=2)
 
     async def wait_ready(self, timeout: float) -> None:
         try:

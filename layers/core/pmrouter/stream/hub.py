@@ -74,7 +74,7 @@ class Hub:
         self.rest_refreshes = 0
         self._opening: dict[tuple[str, str], asyncio.Future] = {}
         self._watchdog: asyncio.Task | None = None
-        self._user_feeds: set[tuple[str, str]] = set()
+        self._user_refs: dict[str, int] = {}  # customer -> connections that asked for its fills
 
     # --- books ------------------------------------------------------------------------------------
 
@@ -333,15 +333,25 @@ class Hub:
             self.check_stale()
 
     async def watch_user(self, customer_id: str, exchanges: Iterable[str]) -> None:
-        """Ask each trading venue's feed for this customer's own fills (once per customer)."""
+        """Ask each trading venue's feed for this customer's own fills; one user channel per
+        customer however many of its connections ask (counted, see `unwatch_user`)."""
+        self._user_refs[customer_id] = self._user_refs.get(customer_id, 0) + 1
+        if self._user_refs[customer_id] > 1:
+            return
         for exchange in exchanges:
-            if (customer_id, exchange) in self._user_feeds:
-                continue
-            self._user_feeds.add((customer_id, exchange))
             try:
                 await self.feed(exchange).watch_user(customer_id)
             except Exception as exc:
                 log.info("user feed %s/%s not started: %s", exchange, customer_id, exc)
+
+    async def unwatch_user(self, customer_id: str) -> None:
+        left = self._user_refs.get(customer_id, 0) - 1
+        if left > 0:
+            self._user_refs[customer_id] = left
+            return
+        self._user_refs.pop(customer_id, None)
+        for feed in self.feeds.values():
+            await feed.unwatch_user(customer_id)
 
     async def close(self) -> None:
         if self._watchdog:

@@ -186,7 +186,9 @@ class Pump:
     async def sync(self, rows: list[dict[str, Any]]) -> None:
         current = {(r["pk"], r["sk"]): r for r in rows}
         for key in [k for k in self.subs if k not in current]:
-            await self.hub.detach(self.subs.pop(key))
+            sub = self.subs.pop(key)
+            await self.hub.detach(sub)
+            await self.hub.unwatch_user(sub.session.customer_id)  # one count per attached subscription
             self.rows.pop(key, None)
         for key, row in current.items():
             self.rows[key] = row

@@ -137,6 +137,9 @@ class TableHub:
     async def watch_user(self, customer_id: str, exchanges) -> None:
         pass  # own fills travel on the long-lived side
 
+    async def unwatch_user(self, customer_id: str) -> None:
+        pass
+
 
 class _NoFeed:
     feed_state = "disconnected"  # a REST answer from a Lambda: no live venue connection vouches for it

@@ -336,6 +336,7 @@ class Session:
         self.subs.clear()
         self._count_subs()
         if self.authenticated:
+            await self.hub.unwatch_user(self.customer_id)
             usage.add(self.customer_id, "active_connections", -1)
             usage.add(self.customer_id, "connections_closed_total")
         usage.add(self.customer_id, "messages_sent_total", self.out.sent)

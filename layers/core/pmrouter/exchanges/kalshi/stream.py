@@ -184,7 +184,7 @@ class KalshiFeed(SocketFeed):
     async def watch_user(self, customer_id: str) -> None:
         stored = await asyncio.to_thread(_stored_key, customer_id)
         if stored is not None:
-            self.start_side(self._user_loop(customer_id, *stored))
+            self.start_side(customer_id, self._user_loop(customer_id, *stored))
 
     async def _user_loop(self, customer_id: str, key_id: str, key) -> None:
         delay = 0.1

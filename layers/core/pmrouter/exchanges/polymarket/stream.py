@@ -119,7 +119,7 @@ class PolymarketFeed(SocketFeed):
     async def watch_user(self, customer_id: str) -> None:
         creds = await asyncio.to_thread(_stored_clob_creds, customer_id)
         if creds is not None:
-            self.start_side(self._user_loop(customer_id, creds))
+            self.start_side(customer_id, self._user_loop(customer_id, creds))
 
     async def _user_loop(self, customer_id: str, creds: dict[str, str]) -> None:
         """The customer's own matches. Reconnects with the market feed's backoff rules."""
