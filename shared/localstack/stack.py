@@ -233,10 +233,7 @@ class LocalStack:
         for Limitless, an apikey and Safe for Opinion and a BNB Chain EOA for Predict.fun (funded on
         first sight)."""
         import asyncio
-        import uuid
 
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
         from eth_account import Account
 
         from pmrouter.contract.trading import OnboardRequest
@@ -248,13 +245,9 @@ class LocalStack:
                                                private_key="0x" + bytes(Account.create().key).hex()))
         kalshi = self.apps.get("kalshi")
         if kalshi is not None:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-            public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-            key_id = str(uuid.uuid4())
-            kalshi.state.world.register_key(key_id, public)
+            from shared.sandbox.kalshi_ws import register_new_key
+
+            key_id, pem = register_new_key(kalshi.state.world)
             requests.append(OnboardRequest(exchange="kalshi", mode="self", api_key_id=key_id, private_key=pem))
         limitless = self.apps.get("limitless")
         if limitless is not None:  # an HMAC API token the sandbox issues, as the venue's site does

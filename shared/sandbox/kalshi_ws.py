@@ -182,11 +182,18 @@ def install(app) -> dict[str, str]:
         await feed.clients.serve(ws, feed.handle, {"user": user, "subs": {}, "seq": {}})
 
     app.add_api_websocket_route(PATH, endpoint)
+    key_id, pem = register_new_key(app.state.world)
+    return {"PMROUTER_KALSHI_WS_KEY_ID": key_id, "PMROUTER_KALSHI_WS_PRIVATE_KEY": pem}
+
+
+def register_new_key(world) -> tuple[str, str]:
+    """A fresh RSA key registered with the sandbox Kalshi (as a user does on kalshi.com):
+    (key id, private key PEM)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     public = key.public_key().public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     key_id = str(uuid.uuid4())
-    app.state.world.register_key(key_id, public)
-    return {"PMROUTER_KALSHI_WS_KEY_ID": key_id, "PMROUTER_KALSHI_WS_PRIVATE_KEY": pem}
+    world.register_key(key_id, public)
+    return key_id, pem
