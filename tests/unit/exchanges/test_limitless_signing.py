@@ -48,7 +48,17 @@ def _market(slug: str, venue: dict) -> dict:
             "priorityIndex": 0, "metadata": {"fee": True}, "tokens": {"yes": YES, "no": NO}, "venue": venue}
 
 
+# The YES book the market orders are sized from (sizes in 1e6 share units, as the venue sends them).
+BOOK = {"bids": [{"price": 0.52, "size": 10_000_000, "side": "BUY"}, {"price": 0.5, "size": 40_000_000, "side": "BUY"},
+                 {"price": 0.3, "size": 90_000_000, "side": "BUY"}],
+        "asks": [{"price": 0.2, "size": 10_000_000, "side": "SELL"}, {"price": 0.25, "size": 100_000_000, "side": "SELL"},
+                 {"price": 0.6, "size": 90_000_000, "side": "SELL"}],
+        "tokenId": YES, "minSize": 1_000_000}
+
+
 def _canned(method: str, path: str, body: bytes | None, fee_bps: int, venue: dict) -> dict:
+    if path.endswith("/orderbook"):
+        return BOOK
     if path.startswith("/profiles/"):
         return {"id": 4242, "account": ACCOUNT.address, "rank": {"feeRateBps": fee_bps}}
     if path.startswith("/markets/"):
@@ -157,8 +167,10 @@ CASES = [
     (SIMPLE, 300, ("buy", "gtc", 0.65, 100.0), dict(token_id=YES, side=Side.BUY, order_type=OrderType.GTC, price=0.65, size=100.0)),
     (SIMPLE, 150, ("sell", "gtc", 0.37, 12.3456), dict(token_id=YES, side=Side.SELL, order_type=OrderType.GTC, price=0.37, size=12.3456)),
     (NEG_RISK, 300, ("buy", "ioc", 0.123, 7.0), dict(token_id=YES, side=Side.BUY, order_type=OrderType.FAK, price=0.123, size=7.0)),
+    # FOK is the venue's price-less market order: a SELL of the shares the bids within 0.5 hold; a BUY
+    # spending what the asks within 0.25 cost for 40 shares (10 x 0.2 + 30 x 0.25 = 9.5 USDC).
     (NEG_RISK, 300, ("sell", "fok", 0.5, 18.64), dict(token_id=YES, side=Side.SELL, order_type=OrderType.FOK, maker_amount=18.64)),
-    (COLLATERAL_FEE, 300, ("buy", "fok", 0.25, 40.0), dict(token_id=YES, side=Side.BUY, order_type=OrderType.FOK, maker_amount=10.0)),
+    (COLLATERAL_FEE, 300, ("buy", "fok", 0.25, 40.0), dict(token_id=YES, side=Side.BUY, order_type=OrderType.FOK, maker_amount=9.5)),
     (COLLATERAL_FEE, 300, ("buy", "gtc", 0.999, 3.0), dict(token_id=YES, side=Side.BUY, order_type=OrderType.GTC, price=0.999, size=3.0)),
 ]
 
@@ -169,6 +181,7 @@ def test_every_request_is_byte_equal_to_the_sdk(venue, fee, ours, sdk):
     mine, placed = pmrouter_requests("m-1", venue, fee, side=side, order_type=order_type, price=price, size=size)
     theirs = sdk_requests("m-1", venue, fee, order_builder.salt_for("uid-1"), **sdk)
     theirs = [r for r in theirs if not r[1].startswith("/markets/")]
+    mine = [r for r in mine if not r[1].endswith("/orderbook")]
     assert [(m, p) for m, p, _, _ in mine] == [(m, p) for m, p, _, _ in theirs]
     for (_, _, h1, b1), (_, _, h2, b2) in zip(mine, theirs):
         assert b1 == b2
@@ -246,3 +259,10 @@ def test_the_profile_is_read_once_a_minute_and_again_after_a_fee_mismatch():
     assert results == ["VenueBadRequest", "open", "open"]
     profiles = [p for m, p in seen if p.startswith("/profiles/")]
     assert len(profiles) == 2  # first order, then once more after the venue refused the cached fee rate
+
+
+@pytest.mark.parametrize("side,price", [("buy", 0.22), ("sell", 0.51)])
+def test_a_fill_or_kill_the_book_within_the_limit_cannot_fill_is_refused_before_signing(side, price):
+    with pytest.raises(Exception) as exc:
+        pmrouter_requests("m-4", SIMPLE, 300, side=side, order_type="fok", price=price, size=40)
+    assert "fill-or-kill" in str(exc.value)

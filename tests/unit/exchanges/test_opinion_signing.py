@@ -48,7 +48,14 @@ def _market(mid: int, quote: dict, parent: int | None = None) -> dict:
             **({"parentMarketId": parent} if parent else {})}
 
 
+# The book MARKET orders are sized from (the traded token's own book).
+BOOK = {"bids": [{"price": "0.3", "size": "2"}, {"price": "0.25", "size": "10"}, {"price": "0.1", "size": "50"}],
+        "asks": [{"price": "0.55", "size": "5"}, {"price": "0.6", "size": "100"}, {"price": "0.9", "size": "50"}]}
+
+
 def _result(path: str, method: str, quote: dict, market: dict) -> dict:
+    if path == "/openapi/token/orderbook":
+        return {"market": market["conditionId"], "tokenId": YES, "timestamp": 1, **BOOK}
     if path == "/openapi/quoteToken":
         return {"total": 2, "list": [USDT, USDC]}
     if path.startswith("/openapi/market/"):
@@ -131,8 +138,10 @@ CASES = [
      dict(tokenId=NO, side=OrderSide.SELL, orderType=LIMIT_ORDER, price="0.137", makerAmountInBaseToken=33.3)),
     (USDC, 500, dict(outcome=0, side="buy", order_type="gtc", price=0.333, size=7),
      dict(tokenId=YES, side=OrderSide.BUY, orderType=LIMIT_ORDER, price="0.333", makerAmountInBaseToken=7)),
+    # MARKET orders carry no price: sized to the book within the limit (5 x 0.55 + 7.5 x 0.6 = 7.25 to spend;
+    # the bids at or above 0.2 hold the 4 shares to sell).
     (USDC, 500, dict(outcome=0, side="buy", order_type="ioc", price=0.6, size=12.5),
-     dict(tokenId=YES, side=OrderSide.BUY, orderType=MARKET_ORDER, price="0", makerAmountInQuoteToken=7.5)),
+     dict(tokenId=YES, side=OrderSide.BUY, orderType=MARKET_ORDER, price="0", makerAmountInQuoteToken=7.25)),
     (USDT, None, dict(outcome=1, side="sell", order_type="ioc", price=0.2, size=4),
      dict(tokenId=NO, side=OrderSide.SELL, orderType=MARKET_ORDER, price="0", makerAmountInBaseToken=4)),
 ]

@@ -350,6 +350,25 @@ class VenueOrder:
     client_order_id: str | None = None
 
 
+def levels_within(levels: Sequence[tuple[float, float]], side: Side, limit: float) -> list[tuple[float, float]]:
+    """The best-first book levels an order may take without crossing its limit: asks at or below a
+    BUY's price, bids at or above a SELL's. Venue market orders that carry no price are sized from
+    these, so the caller's limit holds against the book pmrouter saw."""
+    return [(p, q) for p, q in levels if (p <= limit + 1e-12 if side == "buy" else p >= limit - 1e-12)]
+
+
+def take(levels: Sequence[tuple[float, float]], size: float) -> tuple[float, float]:
+    """(shares, notional) that up to `size` shares take from best-first `levels`."""
+    shares = notional = 0.0
+    for p, q in levels:
+        n = min(q, size - shares)
+        if n <= 0:
+            break
+        shares += n
+        notional += n * p
+    return shares, notional
+
+
 def accepted_unread(intent: "OrderIntent", order_id: str) -> VenueOrder:
     """An order the venue accepted (it answered with an id) whose state could not be read back: it is
     `pending` under its venue id, for reconciliation, never an error (a retry must not place it again)."""

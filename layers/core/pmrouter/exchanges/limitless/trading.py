@@ -1,9 +1,9 @@
 """Limitless trading session (api.limitless.exchange, limitless-sdk 1.3.0).
 
 Contract order types map to the venue's: gtc -> GTC (post_only allowed), ioc -> FAK (price and
-size; the remainder is killed), fok -> FOK, the venue's market order: a BUY spends size x price
-USDC, a SELL sells `size` shares, and the venue takes no limit price for it (takerAmount 1). GTD is
-not offered (501).
+size; the remainder is killed), fok -> FOK, the venue's market order, which takes no limit price
+(takerAmount 1): pmrouter sends it only when the book within the caller's limit fills `size`, a BUY
+spending what those levels cost, a SELL selling `size` shares. GTD is not offered (501).
 
 Credentials: `private_key` (the EOA that signs; maker = signer, signature type 0), and the API
 token: `clob_api_key` (token id) with `clob_api_secret` (HMAC secret), or `clob_api_key` alone for
@@ -16,13 +16,14 @@ lost response is found again by salt in the market's user orders.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
-    immediate_final,
+    immediate_final, levels_within, take,
 )
 from ..ctf_orders import BUY, SELL, account_from_key
 from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest, VenueError, VenueUnavailable
@@ -116,7 +117,7 @@ class LimitlessSession(TradingSession):
         side = BUY if intent.side == "buy" else SELL
         try:
             if intent.order_type == "fok":
-                amount = round(intent.size * intent.price, 6) if side == BUY else intent.size
+                amount = await self._fok_amount(intent)
                 maker, taker, price = order_builder.fok_amount(amount), 1, None
             else:
                 price, maker, taker = order_builder.limit_amounts(side, intent.price, intent.size,
@@ -127,6 +128,17 @@ class LimitlessSession(TradingSession):
                                           maker_amount=maker, taker_amount=taker, fee_rate_bps=fee,
                                           salt=order_builder.salt_for(intent.client_order_id), price=price)
         return PreparedOrder(intent, signed, None)
+
+    async def _fok_amount(self, intent: OrderIntent) -> float:
+        """The venue's FOK carries no price: pmrouter sends it only when the book within the caller's
+        limit fills `size`, spending (BUY) what those levels cost, so the limit holds against the book
+        it saw (the book may still move before the venue matches)."""
+        book = await self.adapter.get_orderbook(intent.market, intent.outcome, 100)
+        within = levels_within(book.asks if intent.side == "buy" else book.bids, intent.side, intent.price)
+        shares, notional = take(within, intent.size)
+        if shares < intent.size - 1e-9:
+            raise ValueError(f"fill-or-kill: the book within {intent.price} holds {shares:g} of {intent.size:g} shares")
+        return math.floor(notional * 10**6) / 10**6 if intent.side == "buy" else intent.size
 
     async def submit_order(self, prepared: PreparedOrder) -> VenueOrder:
         intent = prepared.intent

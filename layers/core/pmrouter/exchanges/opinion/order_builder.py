@@ -9,7 +9,7 @@
   and the amounts are scaled from the price's fraction so that their ratio is the price exactly.
   A BUY of n shares spends n x price (the SDK's `makerAmountInBaseToken`); a SELL sells n shares.
 - MARKET (tradingMethod 1): takerAmount 0 and price "0": a BUY spends the quote amount, a SELL sells
-  the shares, at whatever the book gives (the venue takes no limit price).
+  the shares, at whatever the book gives (the venue takes no limit price; the session sizes it).
 """
 from __future__ import annotations
 
@@ -98,8 +98,12 @@ class SignedOrder:
 
 
 def sign_order(account, *, safe: str, exchange: str, token_id: str, side: int, method: int, price: str,
-               size: float, decimals: int, salt: int) -> SignedOrder:
-    amount = to_wei(maker_amount(side, method, price, size), decimals)
+               size: float, decimals: int, salt: int, amount: float | None = None) -> SignedOrder:
+    """`amount` overrides the human maker amount derived from size and price (a MARKET order sized
+    from the book: the quote to spend for a BUY, the shares for a SELL)."""
+    if amount is not None and amount < 1:
+        raise ValueError("Opinion orders are at least 1 (quote token for a BUY, shares for a SELL)")
+    amount = to_wei(amount if amount is not None else maker_amount(side, method, price, size), decimals)
     if method == LIMIT:
         maker, taker = limit_amounts(side, price, amount)
     else:

@@ -1,8 +1,9 @@
 """Opinion trading session (proxy.opinion.trade:8443/openapi, opinion-clob-sdk 0.7.0).
 
-Contract order types map to the venue's two trading methods: gtc -> LIMIT, ioc -> MARKET (a BUY
-spends size x price in the quote token, a SELL sells `size` shares; the venue takes no limit price
-for market orders). FOK and GTD do not exist at the venue (501).
+Contract order types map to the venue's two trading methods: gtc -> LIMIT, ioc -> MARKET, which
+takes no limit price: pmrouter sizes it to the book within the caller's limit (a BUY spends what
+those levels cost in the quote token, a SELL sells at most what they take). FOK and GTD do not exist
+at the venue (501).
 
 Credentials: `private_key` (the EOA that signs, signature type 2), `clob_api_key` (the account's
 Open API `apikey`), and the Safe that holds the funds as `funder`; without it pmrouter reads the
@@ -15,13 +16,14 @@ from an identical order; the order shows in the account's listing when it was ac
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
-    accepted_unread, immediate_final,
+    accepted_unread, immediate_final, levels_within, take,
 )
 from ..ctf_orders import BUY, SELL, account_from_key
 from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest, VenueError, VenueUnavailable
@@ -102,15 +104,27 @@ class OpinionSession(TradingSession):
             raise MarketNotFound(self.adapter.id, f"{market.parsec_id} has no token for {intent.outcome.name}")
         quote = await self._quote_token(str(market.extra.get("quote_token") or ""))
         side = BUY if intent.side == "buy" else SELL
+        amount = await self._market_amount(intent) if intent.order_type == "ioc" else None
         try:
             signed = order_builder.sign_order(
                 self._account, safe=await self._safe_address(), exchange=str(quote["ctfExchangeAddress"]),
                 token_id=intent.outcome.token_id, side=side, method=METHOD[intent.order_type],
                 price=str(Decimal(repr(intent.price))), size=intent.size, decimals=int(quote.get("decimal", 18)),
-                salt=order_builder.salt_for(intent.client_order_id))
+                salt=order_builder.salt_for(intent.client_order_id), amount=amount)
         except ValueError as exc:
             raise VenueBadRequest(self.adapter.id, str(exc)) from None
         return PreparedOrder(intent, (signed, str(quote["quoteTokenAddress"])), None)
+
+    async def _market_amount(self, intent: OrderIntent) -> float:
+        """A MARKET order carries no price: it is sized to what the book within the caller's limit
+        holds (a BUY spends what those levels cost, a SELL sells at most what they take), so the limit
+        holds against the book pmrouter saw (the book may still move before the venue matches)."""
+        book = await self.adapter.get_orderbook(intent.market, intent.outcome, 100)
+        within = levels_within(book.asks if intent.side == "buy" else book.bids, intent.side, intent.price)
+        shares, notional = take(within, intent.size)
+        if shares <= 0:
+            raise VenueBadRequest(self.adapter.id, f"no liquidity within {intent.price} for a market order")
+        return math.floor(notional * 10**6) / 10**6 if intent.side == "buy" else shares
 
     async def submit_order(self, prepared: PreparedOrder) -> VenueOrder:
         intent = prepared.intent

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..base import (
     Credentials, OrderIntent, PreparedOrder, TradingSession, VenueFill, VenueMarket, VenueOrder, VenuePosition,
-    accepted_unread, immediate_final,
+    accepted_unread, immediate_final, levels_within,
 )
 from ..ctf_orders import BUY, SELL, account_from_key
 from ..errors import InsufficientFunds, MarketNotFound, VenueAuthError, VenueBadRequest, VenueError
@@ -100,8 +100,7 @@ class PredictFunSession(TradingSession):
                 amounts = order_builder.limit_amounts(side, intent.price, intent.size)
             else:
                 book = await self.adapter.get_orderbook(market, outcome, 100)
-                levels = book.asks if side == BUY else book.bids
-                within = [(p, q) for p, q in levels if (p <= intent.price if side == BUY else p >= intent.price)]
+                within = levels_within(book.asks if side == BUY else book.bids, intent.side, intent.price)
                 amounts = order_builder.market_amounts(side, intent.size, within)
         except ValueError as exc:
             raise VenueBadRequest(self.adapter.id, str(exc)) from None
