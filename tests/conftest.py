@@ -76,9 +76,8 @@ def _keep_body(response: httpx.Response) -> None:
 def stack():
     from shared.localstack.stack import LocalStack
 
-    # The local EVM runs (chain suites switch to it per test with PMROUTER_SANDBOX_CHAIN unset); escrow,
-    # CTF and wallet suites written against the sandbox ledgers select them explicitly.
-    s = LocalStack(run_schedules=False, sandbox_chain=True).start()
+    # Money moves on the stack's local EVM (anvil): fees, settlements and CTF calls are real transactions.
+    s = LocalStack(run_schedules=False).start()
     _STACK["stack"] = s
     capture = _Capture()  # after start: the functions' bootstrap installs its own root handler
     logging.getLogger().addHandler(capture)

@@ -123,16 +123,60 @@ class LocalChain:
         if usdc:
             self._send(self.minter, self.usdc, "mint", [address, usdc], _artifact("LocalUSDC")["abi"])
 
+    def faucet(self, address: str, usdc: int = 10_000 * 10**6) -> None:
+        """What a new wallet gets on the local chain, as the sandbox CLOB's faucet gives pUSD: gas,
+        `usdc`, and the allowances a Polymarket wallet sets up once (the fee escrow and ConditionalTokens
+        may spend its USDC). The approvals are sent as the wallet through anvil's impersonation: only a
+        local node allows that; on a real chain the wallet's owner signs them."""
+        self.fund(address, usdc=usdc)
+        _rpc(self.url, "anvil_impersonateAccount", [address])
+        try:
+            for spender in (self.escrow, self.ctf):
+                data = "0x095ea7b3" + spender[2:].lower().rjust(64, "0") + "f" * 64  # approve(spender, max)
+                tx = _rpc(self.url, "eth_sendTransaction", [{"from": address, "to": self.usdc, "data": data}])
+                if int(self._w3().eth.wait_for_transaction_receipt(tx, timeout=30, poll_latency=0.02)["status"]) != 1:
+                    raise RuntimeError(f"faucet approval for {spender} reverted")
+        finally:
+            _rpc(self.url, "anvil_stopImpersonatingAccount", [address])
+
+    # --- ConditionalTokens conditions (the local minter stands in for Polymarket's UMA oracle adapter) --
+
+    def _ctf(self):
+        return self._w3().eth.contract(address=self.ctf, abi=_artifact("ConditionalTokens")["abi"])
+
+    def prepare_condition(self) -> tuple[str, bytes]:
+        """A new binary condition: (condition id, question id)."""
+        question = os.urandom(32)
+        self._send(self.minter, self.ctf, "prepareCondition", [self.minter.address, question, 2],
+                   _artifact("ConditionalTokens")["abi"])
+        cid = self._ctf().functions.getConditionId(self.minter.address, question, 2).call()
+        return "0x" + bytes(cid).hex(), question
+
+    def resolve(self, question: bytes, payouts: list[int]) -> None:
+        self._send(self.minter, self.ctf, "reportPayouts", [question, payouts], _artifact("ConditionalTokens")["abi"])
+
+    def positions(self, owner: str, condition_id: str) -> list[int]:
+        """`owner`'s YES and NO position balances of a binary condition on the local collateral."""
+        ctf, cid = self._ctf(), bytes.fromhex(condition_id[2:])
+        out = []
+        for index_set in (1, 2):
+            collection = ctf.functions.getCollectionId(b"\x00" * 32, cid, index_set).call()
+            out.append(ctf.functions.balanceOf(owner, ctf.functions.getPositionId(self.usdc, collection).call()).call())
+        return out
+
     def usdc_balance(self, address: str) -> int:
         return self._token().functions.balanceOf(address).call()
 
     def approve(self, owner: LocalAccount, spender: str, amount: int = 2**256 - 1) -> None:
         self._send(owner, self.usdc, "approve", [spender, amount], _artifact("LocalUSDC")["abi"])
 
-    def _token(self):
+    def _w3(self):
         from pmrouter.chain.client import web3_for
 
-        return web3_for(self.url).eth.contract(address=self.usdc, abi=_artifact("LocalUSDC")["abi"])
+        return web3_for(self.url)
+
+    def _token(self):
+        return self._w3().eth.contract(address=self.usdc, abi=_artifact("LocalUSDC")["abi"])
 
     def _send(self, account: LocalAccount, to: str, fn: str, args: list, abi: list) -> dict:
         from pmrouter.chain.client import web3_for

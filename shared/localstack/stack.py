@@ -140,8 +140,8 @@ class LocalStack:
             os.environ.pop(var, None)  # the platform secret is the source, as deployed
         self._start_sandboxes()
         self._reset_pmrouter()
+        self._start_faucet()  # before the demo account: its wallet is funded like every other
         self._seed_demo_account()
-        self._fund_demo_wallet()
         modules = {name: load_function(name) for name in function_names()}
         if "catalog_sync" in modules:
             modules["catalog_sync"].handler({"source": "pmrouter.localstack", "detail-type": "Scheduled Event"}, None)
@@ -187,13 +187,22 @@ class LocalStack:
             os.environ.pop("PMROUTER_SANDBOX_CHAIN", None)
         return chain
 
-    def _fund_demo_wallet(self) -> None:
-        """The demo account's Polygon wallet gets gas and 10,000 USDC on the local chain."""
+    def _start_faucet(self) -> None:
+        """Every Polymarket wallet pmrouter stores from now on (managed or onboarded) gets the local
+        faucet's share when it is stored, as the sandbox CLOB funds a wallet on first sight, so the
+        builder flow with fee escrow works on `make run` without manual funding."""
         from pmrouter.auth import credentials as credstore
 
-        stored = credstore.load(self.customer_id, "polymarket")
-        if stored is not None and stored.address:
-            self.chain.fund(stored.address, usdc=10_000 * 10**6)
+        original = credstore.store
+        chain = self.chain
+
+        def store_and_fund(customer_id, exchange, creds, *, mode, address=None, **kw):
+            original(customer_id, exchange, creds, mode=mode, address=address, **kw)
+            if exchange == "polymarket" and address:
+                chain.faucet(address)
+
+        credstore.store = store_and_fund
+        self._unpatch = lambda: setattr(credstore, "store", original)
 
     def _reset_pmrouter(self) -> None:
         from pmrouter import bootstrap as boot
@@ -314,6 +323,8 @@ class LocalStack:
             self.aws.stop()
         if self.chain:
             self.chain.stop()
+        if getattr(self, "_unpatch", None):
+            self._unpatch()
         saved = getattr(self, "_saved_env", None)
         if saved is not None:  # leave the process as we found it (tests may start another stack)
             os.environ.clear()

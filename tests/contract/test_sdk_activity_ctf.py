@@ -27,13 +27,22 @@ def test_user_activity_reports_each_venue(sdk, stack):
         sdk.account.user_activity(address="not-an-address")
 
 
-def test_ctf_split_merge_redeem(sdk):
-    for call in (lambda: sdk.ctf.split(amount="1000000", condition_id=CID),
-                 lambda: sdk.ctf.merge(amount="500000", condition_id=CID),
-                 lambda: sdk.ctf.redeem(condition_id=CID),
-                 lambda: sdk.ctf.redeem(condition_id=CID, neg_risk=True, amounts=["1000000", "0"][:1])):
-        res = call()
-        assert res.status == "submitted" and res.transaction_hash.startswith("0x")
+def test_ctf_split_merge_redeem(sdk, stack):
+    """On the local chain's ConditionalTokens: split, merge part back, the oracle resolves YES, redeem
+    pays the YES side; every step is a mined transaction and the wallet's collateral adds up."""
+    chain = stack.chain
+    wallet = credstore.load(stack.customer_id, "polymarket").address
+    cid, question = chain.prepare_condition()
+    start = chain.usdc_balance(wallet)
+    for res in (sdk.ctf.split(amount="1000000", condition_id=cid), sdk.ctf.merge(amount="500000", condition_id=cid)):
+        assert res.status == "mined" and res.transaction_hash.startswith("0x")
+    assert chain.positions(wallet, cid) == [500_000, 500_000] and chain.usdc_balance(wallet) == start - 500_000
+    chain.resolve(question, [1, 0])
+    assert sdk.ctf.redeem(condition_id=cid).status == "mined"
+    assert chain.positions(wallet, cid) == [0, 0] and chain.usdc_balance(wallet) == start
+    with pytest.raises(parsec_api.APIStatusError) as exc:  # the local chain has no NegRiskAdapter
+        sdk.ctf.redeem(condition_id=cid, neg_risk=True, amounts=["1000000", "0"])
+    assert exc.value.status_code == 503 and exc.value.body["code"] == "chain_not_configured"
     with pytest.raises(parsec_api.BadRequestError) as exc:
         sdk.ctf.redeem(condition_id=CID, neg_risk=True)
     assert "amounts" in exc.value.body["error"]

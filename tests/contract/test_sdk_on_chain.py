@@ -47,13 +47,12 @@ def user(sdk, chain):
 
 @pytest.fixture()
 def payer(sdk, user, chain):
-    """The end user's managed wallet pays the fee: its key signs the PullFee and lets the escrow
-    contract spend 5 USDC (read from the sealed store here; a user would export it, 3 times an hour)."""
+    """The end user's managed wallet pays the fee: its key signs the PullFee (read from the sealed store
+    here; a user would export it, 3 times an hour). The local faucet gave it USDC and the allowance."""
     from pmrouter.auth import credentials as credstore
 
     account = Account.from_key(credstore.load(user["X-Builder-Customer-Id"], "polymarket").credentials.private_key)
-    chain.fund(account.address, usdc=5_000_000)
-    chain.approve(account, chain.escrow)
+    assert chain.usdc_balance(account.address) == 10_000 * 10**6
     return account
 
 
@@ -164,7 +163,8 @@ def test_a_fee_the_chain_refuses_to_pull_stops_the_order(sdk, user, chain):
     from pmrouter.auth import credentials as credstore
 
     payer = Account.from_key(credstore.load(user["X-Builder-Customer-Id"], "polymarket").credentials.private_key)
-    chain.fund(payer.address, usdc=5_000_000)  # funded, but no allowance for the escrow
+    chain.approve(payer, chain.escrow, 0)  # funded, but the escrow may not spend it
+    funded = chain.usdc_balance(payer.address)
     m, book = _market(sdk)
     auth = fee_auth(sdk.builder.escrow.config(), payer, book.asks[0][0], 10)
     before = sdk.orders.list(exchange="polymarket", status="all", extra_headers=user)
@@ -173,56 +173,29 @@ def test_a_fee_the_chain_refuses_to_pull_stops_the_order(sdk, user, chain):
                           price=book.asks[0][0], size=10, fee_auth=auth, payer_address=payer.address,
                           affiliate=Account.create().address, extra_headers=user)
     assert "TokenTransferFailed" in exc.value.body["error"]
-    assert chain.usdc_balance(payer.address) == 5_000_000
+    assert chain.usdc_balance(payer.address) == funded
     assert len(sdk.orders.list(exchange="polymarket", status="all", extra_headers=user)) == len(before)
     rec = journal.get(configured().table, f"escrow-pull:{chain.escrow.lower()}:{auth['order_id'].lower()}")
     assert rec.status == "rejected" and rec.reason == "TokenTransferFailed()"
-
-
-def _prepare_condition(chain) -> str:
-    """A binary condition on the local ConditionalTokens, as Polymarket's UMA adapter prepares one."""
-    import json
-
-    from shared.localstack.chain import CONTRACTS
-
-    abi = json.loads((CONTRACTS / "build" / "ConditionalTokens.json").read_text())["abi"]
-    question = os.urandom(32)
-    chain._send(chain.minter, chain.ctf, "prepareCondition", [chain.minter.address, question, 2], abi)
-    ctf = web3_for(chain.url).eth.contract(address=chain.ctf, abi=abi)
-    return "0x" + ctf.functions.getConditionId(chain.minter.address, question, 2).call().hex().removeprefix("0x")
-
-
-def _position_balances(chain, owner: str, condition_id: str) -> list[int]:
-    import json
-
-    from shared.localstack.chain import CONTRACTS
-
-    abi = json.loads((CONTRACTS / "build" / "ConditionalTokens.json").read_text())["abi"]
-    ctf = web3_for(chain.url).eth.contract(address=chain.ctf, abi=abi)
-    out = []
-    for index_set in (1, 2):
-        collection = ctf.functions.getCollectionId(b"\x00" * 32, bytes.fromhex(condition_id[2:]), index_set).call()
-        out.append(ctf.functions.balanceOf(owner, ctf.functions.getPositionId(chain.usdc, collection).call()).call())
-    return out
 
 
 def test_ctf_split_then_merge_returns_the_collateral(sdk, stack, chain):
     from pmrouter.auth import credentials as credstore
 
     wallet = credstore.load(stack.customer_id, "polymarket").address
-    cid = _prepare_condition(chain)
+    cid = chain.prepare_condition()[0]
     start = chain.usdc_balance(wallet)
     key = str(uuid.uuid4())
     split = sdk.ctf.split(amount="2000000", condition_id=cid, extra_headers={"Idempotency-Key": key})
     assert split.status == "mined" and split.transaction_hash.startswith("0x")
     assert chain.usdc_balance(wallet) == start - 2_000_000
-    assert _position_balances(chain, wallet, cid) == [2_000_000, 2_000_000]
+    assert chain.positions(wallet, cid) == [2_000_000, 2_000_000]
     again = sdk.ctf.split(amount="2000000", condition_id=cid, extra_headers={"Idempotency-Key": key})
     assert again.transaction_hash == split.transaction_hash  # a retry follows the same transaction
     assert chain.usdc_balance(wallet) == start - 2_000_000
     merge = sdk.ctf.merge(amount="2000000", condition_id=cid)
     assert merge.status == "mined" and merge.transaction_hash != split.transaction_hash
-    assert chain.usdc_balance(wallet) == start and _position_balances(chain, wallet, cid) == [0, 0]
+    assert chain.usdc_balance(wallet) == start and chain.positions(wallet, cid) == [0, 0]
     with pytest.raises(parsec_api.BadRequestError) as exc:  # more than the wallet holds: the chain refuses
         sdk.ctf.merge(amount="1000000", condition_id=cid)
     assert "refused" in exc.value.body["error"]
@@ -233,22 +206,24 @@ def test_ctf_split_then_merge_returns_the_collateral(sdk, stack, chain):
 
 def test_wallet_balances_come_from_the_chain(sdk, user, chain):
     wallet = sdk.wallet.retrieve(extra_headers=user).wallet
-    chain.fund(wallet.eoa_address, usdc=1_234_567)
+    chain.fund(wallet.eoa_address, usdc=1_234_567)  # on top of the local faucet's 10,000
     balances = {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances}
-    assert balances["pUSD"].raw_balance == "1234567" and balances["pUSD"].contract_address.lower() == chain.usdc.lower()
+    assert balances["pUSD"].raw_balance == str(10_000 * 10**6 + 1_234_567)
+    assert balances["pUSD"].contract_address.lower() == chain.usdc.lower()
     assert int(balances["POL"].raw_balance) == 10**20
     assert not [t for t in balances if t.startswith("CTF ")]
     user_key = user["X-Builder-Customer-Id"]
     from pmrouter.auth import credentials as credstore
 
     owner = Account.from_key(credstore.load(user_key, "polymarket").credentials.private_key)
-    cid = _prepare_condition(chain)
-    sdk.ctf.split(amount="1000000", condition_id=cid, extra_headers=user)  # approve + split, gas from the faucet
+    cid = chain.prepare_condition()[0]
+    sdk.ctf.split(amount="1000000", condition_id=cid, extra_headers=user)
     positions = {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances if b.token.startswith("CTF ")}
     assert sorted(int(b.raw_balance) for b in positions.values()) == [1_000_000, 1_000_000]
     assert all(b.contract_address.lower() == chain.ctf.lower() for b in positions.values())
-    assert sorted(_position_balances(chain, owner.address, cid)) == [1_000_000, 1_000_000]
-    assert {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances}["pUSD"].raw_balance == "234567"
+    assert sorted(chain.positions(owner.address, cid)) == [1_000_000, 1_000_000]
+    after = {b.token: b for b in sdk.wallet.retrieve(extra_headers=user).wallet.balances}["pUSD"].raw_balance
+    assert after == str(10_000 * 10**6 + 234_567)
 
 
 def test_without_a_chain_the_money_routes_answer_503_and_record_nothing(sdk, user, payer, chain, monkeypatch):

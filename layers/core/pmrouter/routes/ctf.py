@@ -46,9 +46,10 @@ def _bytes32(value: str, field: str) -> str:
     return v.lower()
 
 
-def _units(value: str, field: str) -> int:
-    if not value.isascii() or not value.isdigit() or int(value) <= 0:
-        raise ValidationFailed([f"{field} must be a positive integer of USDC base units (6 decimals), e.g. \"1000000\""])
+def _units(value: str, field: str, *, zero: bool = False) -> int:
+    if not value.isascii() or not value.isdigit() or (int(value) == 0 and not zero):
+        kind = "a non-negative" if zero else "a positive"
+        raise ValidationFailed([f"{field} must be {kind} integer of USDC base units (6 decimals), e.g. \"1000000\""])
     return int(value)
 
 
@@ -109,7 +110,10 @@ async def redeem(customer_id: ActingCustomer, body: Annotated[RedeemRequest, Bod
     if body.neg_risk:
         if not body.amounts:
             raise ValidationFailed(["amounts is required when neg_risk is true (one per outcome)"])
-        payload["amounts"] = [_units(a, f"amounts[{i}]") for i, a in enumerate(body.amounts)]
+        # One amount per outcome; holding none of one outcome is normal, holding none at all is not.
+        payload["amounts"] = [_units(a, f"amounts[{i}]", zero=True) for i, a in enumerate(body.amounts)]
+        if not any(payload["amounts"]):
+            raise ValidationFailed(["amounts must redeem something: at least one amount above 0"])
     elif body.amounts:
         raise ValidationFailed(["amounts is only used with neg_risk=true"])
     return await _submit(customer_id, "redeem", payload, key)
