@@ -135,9 +135,24 @@ def test_a_call_that_would_revert_is_a_recorded_failure_and_nothing_is_broadcast
     assert exc.value.reason == "NotOperator()"
     rec = journal.get(cli.cfg.table, "t:refused")
     assert rec.status == "rejected" and rec.reason == "NotOperator()" and tx_count(cli, sender.address) == 0
-    with pytest.raises(TransactionFailed):  # a retry reads the recorded failure; still nothing sent
+    with pytest.raises(TransactionFailed):  # a retry is refused again; still nothing sent
         cli.send("t:refused", sender, cli.cfg.escrow_contract, data, abi=escrow_abi)
     assert tx_count(cli, sender.address) == 0
+
+
+def test_a_refused_intent_goes_through_once_its_cause_is_gone(cli, sender, local_chain):
+    """Nothing was signed for a refusal, so the same intent may be tried again: a payment that lacked
+    funds goes through after a top-up, once."""
+    to = Account.create().address
+    too_much = transfer_data(cli, to, 3_000_000)  # the sender holds 1,000,000
+    with pytest.raises(TransactionFailed):
+        cli.send("t:topup", sender, cli.cfg.collateral, too_much, abi=TOKEN_ABI)
+    assert journal.get(cli.cfg.table, "t:topup").status == "rejected" and tx_count(cli, sender.address) == 0
+    local_chain.fund(sender.address, usdc=2_000_000)
+    done = cli.send("t:topup", sender, cli.cfg.collateral, too_much, abi=TOKEN_ABI)
+    assert done.status == "mined" and local_chain.usdc_balance(to) == 3_000_000
+    assert cli.send("t:topup", sender, cli.cfg.collateral, too_much, abi=TOKEN_ABI) == done
+    assert local_chain.usdc_balance(to) == 3_000_000 and tx_count(cli, sender.address) == 1
 
 
 def test_a_mined_revert_is_a_recorded_failure_with_its_reason(cli, sender):

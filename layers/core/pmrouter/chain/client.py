@@ -79,8 +79,10 @@ class ChainClient:
         TransactionFailed (recorded with its reason) or TransactionPending (a later call resumes it)."""
         table = self.cfg.table
         existing = journal.get(table, intent)
-        if existing is not None:
+        if existing is not None and existing.status != "rejected":  # a refusal may be tried again
             return self._follow(existing, abi)
+        # Earlier transactions of this key go first: the estimate below must see the state they make.
+        self.recover(account.address)
         to = self.w3.to_checksum_address(to)
         tx: dict[str, Any] = {"from": account.address, "to": to, "data": data, "value": 0,
                               "chainId": self.cfg.chain_id, "type": 2}
@@ -98,7 +100,6 @@ class ChainClient:
                 raise TransactionFailed(intent, reason) from None
         tx["gas"] = gas
         tx.update(self._fees())
-        self.recover(account.address)
         record = self._claim(intent, account, tx)
         if after_record is not None:
             after_record(record)

@@ -54,6 +54,13 @@ class TxRecord:
                    to=item.get("to"), reason=item.get("reason"), block=opt_int(item.get("block")))
 
 
+# A rejected intent never reached the chain (its estimate reverted), so it may be tried again once the
+# cause is gone (an allowance given, a balance topped up); anything else recorded is final or in flight.
+_NEW_OR_REJECTED = "attribute_not_exists(tx_key) OR #s = :rejected"
+_NEW_OR_REJECTED_LOW = {"ConditionExpression": _NEW_OR_REJECTED, "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": {":rejected": {"S": "rejected"}}}
+
+
 class NonceTaken(Exception):
     """Another run claimed this nonce first: read the counter again."""
 
@@ -102,7 +109,7 @@ def claim(table: str, chain_id: int, record: TxRecord, *, counter_was: int | Non
             "nonce": record.nonce, "tx_hash": record.tx_hash, "raw_tx": record.raw_tx, "to": record.to,
             "pending": record.sender, "recorded_at": int(time.time())}
     put = {"TableName": table, "Item": {k: _ser.serialize(v) for k, v in item.items() if v is not None},
-           "ConditionExpression": "attribute_not_exists(tx_key)"}
+           **_NEW_OR_REJECTED_LOW}
     try:
         dynamo.client("dynamodb").transact_write_items(TransactItems=[{"Update": counter}, {"Put": put}])
     except ClientError as exc:
@@ -116,11 +123,14 @@ def claim(table: str, chain_id: int, record: TxRecord, *, counter_was: int | Non
 
 def record_rejected(table: str, intent: str, sender: str, to: str, reason: str) -> TxRecord:
     """A call the chain refused before anything was broadcast (its gas estimate reverted). Recorded so
-    the failure and its reason are on file; the intent is spent, as a reverted one would be."""
+    the failure and its reason are on file; nothing was signed with a nonce, so a later attempt of the
+    same intent may replace it."""
     item = {"tx_key": _intent_key(intent), "sender": sender, "status": "rejected", "to": to,
             "reason": reason[:500], "recorded_at": int(time.time())}
     try:
-        _table(table).put_item(Item=item, ConditionExpression="attribute_not_exists(tx_key)")
+        _table(table).put_item(Item=item, ConditionExpression=_NEW_OR_REJECTED,
+                               ExpressionAttributeNames={"#s": "status"},
+                               ExpressionAttributeValues={":rejected": "rejected"})
     except ClientError as exc:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise IntentExists(intent) from None
