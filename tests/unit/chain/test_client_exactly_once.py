@@ -31,20 +31,10 @@ def cli(local_chain, tables, monkeypatch):
 
 @pytest.fixture()
 def atomic_dynamodb(monkeypatch):
-    """DynamoDB applies each request atomically; moto's in-process backend does not lock, so a read in
-    one thread can see another thread's transaction half applied. One lock gives it the service's
-    atomicity (it changes nothing about which writes win when they do not overlap)."""
-    from moto.dynamodb.models import DynamoDBBackend
+    """Reads too: a thread reading the journal must not see another's claim half applied."""
+    from tests.unit.moto_atomic import WRITES, serialize
 
-    lock = threading.RLock()
-    for name in ("put_item", "update_item", "get_item", "query", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self, *a, _original=original, **kw):
-            with lock:
-                return _original(self, *a, **kw)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
+    serialize(monkeypatch, WRITES + ("get_item", "query"))
 
 
 @pytest.fixture()

@@ -14,7 +14,6 @@ import time
 import types
 
 import pytest
-from moto.dynamodb.models import DynamoDBBackend
 
 from pmrouter.usage import limits
 
@@ -23,15 +22,9 @@ FROZEN = 1_800_000_000.0  # one instant for every writer: the clock cannot tell 
 
 @pytest.fixture(autouse=True)
 def atomic_writes(monkeypatch):
-    lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
+    from tests.unit.moto_atomic import serialize
 
-        def locked(self, *a, _original=original, **kw):
-            with lock:
-                return _original(self, *a, **kw)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
+    serialize(monkeypatch)
 
 
 @pytest.fixture()
