@@ -51,6 +51,7 @@ pmrouter is running ({took:.1f} s)
 
   API          {stack.url}/api/v1      (OpenAPI: {stack.url}/docs)
   WebSocket    {stack.url.replace("http://", "ws://")}/ws   (the SDK's client.ws())
+  MCP          {stack.url}/mcp          (Streamable HTTP; stdio: .venv/bin/pmrouter mcp)
   Demo API key {stack.api_key}
   Account      {stack.customer_id} (builder, scale tier)
   Embedded AWS {stack.aws.endpoint if stack.aws else '-'}
