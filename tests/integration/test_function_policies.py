@@ -24,6 +24,7 @@ TEMPLATE = load_template()
 READS = {"GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable", "TransactGetItems"}
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("fn", default=None)
 TOUCHED: dict[str, set[tuple[str, str]]] = defaultdict(set)  # function -> {(logical table, "read"|"write")}
+KMS_USED: dict[str, set[tuple[str, str]]] = defaultdict(set)  # function -> {("kms:Decrypt", purpose)}
 
 
 def _logical_by_name() -> dict[str, str]:
@@ -50,6 +51,26 @@ def _record(model=None, params=None, **_kw) -> None:
         TOUCHED[fn].add((_logical_by_name().get(name, name), kind))
 
 
+def _record_kms(model=None, params=None, **_kw) -> None:
+    fn = _current.get()
+    if fn is not None and model is not None:
+        KMS_USED[fn].add((f"kms:{model.name}", str((params.get("EncryptionContext") or {}).get("purpose"))))
+
+
+def _kms_granted(fn: str) -> set[tuple[str, str]]:
+    """(action, purpose) pairs the function's statements allow on direct KMS calls (the ViaService
+    statements cover Secrets Manager's own use of the key, not calls of ours)."""
+    out = set()
+    for res in TEMPLATE["Resources"].values():
+        if res.get("Type") == "AWS::Serverless::Function" and res["Properties"]["CodeUri"].endswith("/" + fn):
+            for policy in res["Properties"].get("Policies", []):
+                for stmt in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                    purpose = stmt.get("Condition", {}).get("StringEquals", {}).get("kms:EncryptionContext:purpose")
+                    actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+                    out |= {(a, purpose) for a in actions if purpose}
+    return out
+
+
 @pytest.fixture(scope="module", autouse=True)
 def recorder(stack):
     for fn in ("markets", "trading", "accounts", "builder", "ctf", "reconcile_fills", "settle_fees"):
@@ -57,9 +78,12 @@ def recorder(stack):
     emitters = [dynamo.client("dynamodb").meta.events, dynamo.resource("dynamodb").meta.client.meta.events]
     for events in emitters:
         events.register("before-parameter-build.dynamodb", _record, unique_id="policy-recorder")
+    kms_events = dynamo.client("kms").meta.events
+    kms_events.register("before-parameter-build.kms", _record_kms, unique_id="policy-recorder-kms")
     yield
     for events in emitters:
         events.unregister("before-parameter-build.dynamodb", unique_id="policy-recorder")
+    kms_events.unregister("before-parameter-build.kms", unique_id="policy-recorder-kms")
 
 
 @contextlib.contextmanager
@@ -144,5 +168,9 @@ def test_every_table_a_function_touches_is_granted(stack, api, monkeypatch):
         for table, kind in sorted(touched):
             if table not in granted or (kind == "write" and granted[table] != "write"):
                 problems.append(f"{fn} {kind}s {table} but is granted {granted.get(table, 'nothing')}")
+    for fn, used in sorted(KMS_USED.items()):
+        problems += [f"{fn} calls {action} for purpose {purpose} without a statement allowing it"
+                     for action, purpose in sorted(used - _kms_granted(fn))]
     assert {"markets", "builder", "trading", "accounts", "reconcile_fills", "settle_fees"} <= set(TOUCHED)
+    assert ("kms:GenerateDataKey", "exchange-credentials") in KMS_USED["builder"], KMS_USED  # onboarding seals
     assert not problems, "\n".join(problems)
