@@ -106,6 +106,8 @@ def unknown_exchange(name: str) -> ExchangeNotFound:
 
 def from_venue_error(exc: venue.VenueError) -> ApiError:
     ex = exc.exchange
+    if isinstance(exc, venue.VenueNotSupported):
+        return NotSupported(exc.message)
     if isinstance(exc, venue.MarketNotFound):
         return MarketNotFoundError(f"{ex}: market not found ({exc.message})")
     if isinstance(exc, venue.VenueRateLimited):

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar, Iterable, Literal, Sequence
 
 from .cache import TtlCache
-from .errors import MarketNotFound
+from .errors import MarketNotFound, VenueNotSupported
 
 Interval = Literal["1m", "1h", "6h", "1d", "1w", "max"]
 Side = Literal["buy", "sell"]
@@ -25,7 +25,23 @@ class Capabilities:
     """What a venue can do through pmrouter, in the contract's `CapabilityMap` vocabulary.
 
     `GET /exchanges` serialises this as-is and the API answers 501 for any operation whose flag is
-    False, so the flags are the single source of truth for both.
+    False, so the flags are the single source of truth for both. Each route checks its own flag
+    (`ExchangeAdapter.require`); an adapter setting a flag overrides the hook the flag names:
+
+      fetch_markets, fetch_events    list_markets / fetch_market (the catalog sync)
+      fetch_orderbook                get_orderbook (and /execution-price)
+      fetch_orderbook_history        (no venue yet: historical /orderbook answers 501)
+      fetch_price_history            get_price_history
+      fetch_trades                   get_trades
+      fetch_user_activity            user_activity
+      create_order, cancel_order     open_session -> TradingSession.prepare_order/submit_order, cancel_order
+      fetch_order_history            TradingSession.list_orders(status="closed"|"all")
+      fetch_fills                    TradingSession.fills
+      fetch_positions                TradingSession.positions
+      fetch_balance                  TradingSession.balance
+      refresh_balance                TradingSession.balance(refresh=True) asks the venue to re-read chain state
+      websocket, watch_address       contract vocabulary only: /ws feeds come from `<venue>/stream.py`
+                                     (every venue false today, as the contract's /exchanges reports them)
     """
 
     fetch_markets: bool = False
@@ -232,8 +248,8 @@ class ExchangeAdapter(ABC):
     async def get_price_history(
         self, market: VenueMarket, outcome: VenueOutcome, interval: Interval, start: int, end: int
     ) -> list[Candle]:
-        """Candles with period start in [start, end] (Unix seconds), ascending."""
-        raise NotImplementedError
+        """Candles with period start in [start, end] (Unix seconds), ascending (`fetch_price_history`)."""
+        raise self.not_supported("price history")
 
     async def get_trades(
         self,
@@ -244,12 +260,34 @@ class ExchangeAdapter(ABC):
         limit: int,
         cursor: str | None,
     ) -> TradesPage:
-        """Public trades, newest first."""
-        raise NotImplementedError
+        """Public trades, newest first (`fetch_trades`)."""
+        raise self.not_supported("public trades")
 
     def open_session(self, credentials: "Credentials") -> "TradingSession":
-        """A trading session for one user's credentials (trading venues only)."""
-        raise NotImplementedError(f"{self.name} does not trade through pmrouter")
+        """A trading session for one user's credentials (venues with `create_order`)."""
+        raise self.not_supported("trading")
+
+    # --- optional hooks: a default for venues that do not override them ------------------------------
+
+    def tick_at(self, market: VenueMarket, price: float) -> float | None:
+        """The tick at `price`. Most venues have one grid per market; Kalshi's varies by price range."""
+        return market.tick_size
+
+    async def fee_model_for(self, market: VenueMarket) -> FeeModel:
+        """The taker fee model of one market, for estimates; venues whose rate is per market override."""
+        return self.fee_model
+
+    async def user_activity(self, address: str, limit: int) -> list[dict]:
+        """A wallet's recent venue activity, newest first, as the venue publishes it (`fetch_user_activity`)."""
+        raise self.not_supported("user activity")
+
+    def not_supported(self, what: str) -> VenueNotSupported:
+        return VenueNotSupported(self.id, f"{self.name} does not support {what}")
+
+    def require(self, flag: str, what: str) -> None:
+        """Raise VenueNotSupported (a 501) unless `capabilities.<flag>` is set; a typo in `flag` is a bug."""
+        if not getattr(self.capabilities, flag):
+            raise self.not_supported(what)
 
     async def aclose(self) -> None:  # pragma: no cover - adapters holding clients override
         return None
@@ -424,6 +462,7 @@ class TradingSession(ABC):
     # client id): `find_order` cannot find a lost placement, so reconciliation never presumes one
     # rejected (it may be live at the venue) and leaves it pending.
     lost_orders_findable: ClassVar[bool] = True
+    credentials: Credentials | None = None  # what the session signs with (set by every venue's session)
 
     @abstractmethod
     async def prepare_order(self, intent: OrderIntent) -> PreparedOrder: ...

@@ -53,6 +53,11 @@ class InsufficientFunds(VenueError):
     """The venue refused the order for balance or allowance."""
 
 
+class VenueNotSupported(VenueError, NotImplementedError):
+    """The venue (or pmrouter's adapter for it) cannot do this at all: a resend cannot succeed. The
+    default of every optional `ExchangeAdapter` hook; the API answers 501."""
+
+
 class VenueProtocolError(VenueError):
     """The venue answered something we could not parse: a contract break on their side."""
 

@@ -30,11 +30,10 @@ class UserActivityResponse(WireModel):
 
 async def _one(exchange: str, address: str, limit: int) -> tuple[str, Any, VenueStatus]:
     adapter = get_adapter(exchange)
-    fetch = getattr(adapter, "user_activity", None)
-    if not adapter.capabilities.fetch_user_activity or fetch is None:
+    if not adapter.capabilities.fetch_user_activity:
         return exchange, [], VenueStatus(success=False, error=f"{adapter.name} activity is not available in pmrouter")
     try:
-        return exchange, await fetch(address, limit), VenueStatus(success=True)
+        return exchange, await adapter.user_activity(address, limit), VenueStatus(success=True)
     except VenueError as exc:
         return exchange, [], VenueStatus(success=False, error=exc.message)
 

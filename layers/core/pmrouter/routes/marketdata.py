@@ -210,10 +210,7 @@ async def execution_price(
     chosen = pick_outcome(market, outcome)
     book = await adapter.get_orderbook(market, chosen, 100)
     fill = walk_book(book, side, amount)
-    model = adapter.fee_model
-    fee_for = getattr(adapter, "fee_model_for", None)
-    if fee_for is not None:
-        model = await fee_for(market)
+    model = await adapter.fee_model_for(market)
     fee = estimate_fee(model, fill.legs) if fill.filled_amount > 0 else None
     # The contract defines net_cost as total_cost + fee_estimate for both sides.
     net = fill.total_cost + fee if fee is not None else None

@@ -101,7 +101,7 @@ async def list_fills(customer_id: ActingCustomer, exchange: ExchangeQ = None,
                      limit: Annotated[int | None, Query()] = None,
                      x_exchange_credentials: CredsHeader = None) -> list[FillOut]:
     adapter = _exchange(exchange)
-    service.require_trading(adapter, "fills")
+    service.require_trading(adapter, "fills", "fetch_fills")
     size = clamp_limit(limit, default=100, maximum=500)
     sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
@@ -116,7 +116,7 @@ async def list_positions(customer_id: ActingCustomer, exchange: ExchangeQ = None
                          market_id: Annotated[str | None, Query()] = None,
                          x_exchange_credentials: CredsHeader = None) -> list[Position]:
     adapter = _exchange(exchange)
-    service.require_trading(adapter, "positions")
+    service.require_trading(adapter, "positions", "fetch_positions")
     sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
         rows = await sess.session.positions(market_id=market_id)
@@ -130,10 +130,10 @@ async def balance(customer_id: ActingCustomer, exchange: ExchangeQ = None,
                   refresh: Annotated[bool, Query()] = False,
                   x_exchange_credentials: CredsHeader = None) -> BalanceResponse:
     adapter = _exchange(exchange)
-    service.require_trading(adapter, "balances")
+    service.require_trading(adapter, "balances", "fetch_balance")
     sess = service.open_session(adapter, customer_id, x_exchange_credentials, None)
     try:
-        raw = await sess.session.balance(refresh=refresh)
+        raw = await sess.session.balance(refresh=refresh and adapter.capabilities.refresh_balance)
     except venue.VenueError as exc:
         raise service.from_venue_error(exc) from None
     return BalanceResponse(raw=raw)

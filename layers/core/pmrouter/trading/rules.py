@@ -79,8 +79,5 @@ def check_price_and_size(adapter: ExchangeAdapter, market: VenueMarket, price: f
 
 
 def tick_for(adapter: ExchangeAdapter, market: VenueMarket, price: float) -> float | None:
-    """The tick at `price` (Kalshi's grids vary by price); adapters may override `tick_at`."""
-    hook = getattr(adapter, "tick_at", None)
-    if hook is not None:
-        return hook(market, price)
-    return market.tick_size
+    """The tick at `price` (Kalshi's grids vary by price: `ExchangeAdapter.tick_at`)."""
+    return adapter.tick_at(market, price)

@@ -44,9 +44,11 @@ class Session:
     mode: Literal["stored", "managed", "per_request"]
 
 
-def require_trading(adapter: ExchangeAdapter, what: str = "trading") -> None:
+def require_trading(adapter: ExchangeAdapter, what: str = "trading", flag: str = "create_order") -> None:
+    """501 unless the venue trades and has the capability `flag` that this operation reads."""
     if not adapter.capabilities.create_order:
         raise NotSupported(f"{adapter.name} is market-data only in pmrouter; {what} is not supported")
+    adapter.require(flag, what)
 
 
 def open_session(adapter: ExchangeAdapter, customer_id: str, header: str | None,
@@ -164,7 +166,7 @@ def _customer_addresses(customer_id: str, sess: Session) -> set[str]:
     from eth_account import Account
 
     found: set[str | None] = {sess.session.address}
-    creds = [getattr(sess.session, "credentials", None)]
+    creds = [sess.session.credentials]
     stored = credstore.load(customer_id, "polymarket")
     if stored is not None:
         found.add(stored.address)
