@@ -131,3 +131,41 @@ def test_deactivating_a_user_cancels_its_open_orders_at_the_venue_first(api, tra
     assert rec is not None and rec.status == "cancelled", rec  # the venue answered the cancel
     assert "recon" not in _item(rec)
     time.sleep(0)  # nothing left for reconciliation to chase
+
+
+def test_a_run_cut_short_is_continued_by_the_next_from_where_it_stopped(stack, monkeypatch):
+    """Round-robin by customer: when the time budget ends a run after one account, the next run
+    starts with the account after it, not again with the first."""
+    import asyncio
+
+    from pmrouter.trading import reconcile
+
+    tag = uuid.uuid4().hex[:8]
+    mine = [f"rr-{tag}-{c}" for c in "abc"]
+    for customer in mine:
+        store.claim(_record(customer, "kalshi", "KX-RR", datetime(2020, 6, 1, tzinfo=timezone.utc)))
+    real_queue, real_visit = store.reconcile_queue, reconcile._reconcile_account
+    visits: list[str] = []
+
+    def only_mine(max_items):  # the real queue, seen through this test's customers only
+        records, cut = real_queue(max_items)
+        return [r for r in records if r.customer_id in mine], cut
+
+    async def slow_visit(customer_id, *args):
+        visits.append(customer_id)  # and nothing else: the orders stay in the queue
+        await asyncio.sleep(0.3)  # longer than the whole budget: no other account starts this run
+        return 0
+
+    monkeypatch.setattr(store, "reconcile_queue", only_mine)
+    monkeypatch.setattr(reconcile, "_reconcile_account", slow_visit)
+    monkeypatch.setattr(reconcile, "ACCOUNT_CONCURRENCY", 1)
+    first = asyncio.run(reconcile.reconcile_once(budget_s=0.1))
+    assert visits == [mine[0]] and first["accounts_deferred"] == 2, first
+    asyncio.run(reconcile.reconcile_once(budget_s=0.1))
+    assert visits == [mine[0], mine[1]]
+    asyncio.run(reconcile.reconcile_once(budget_s=0.1))
+    assert visits == mine
+    asyncio.run(reconcile.reconcile_once(budget_s=0.1))
+    assert visits == [*mine, mine[0]]  # and round again
+    monkeypatch.setattr(reconcile, "_reconcile_account", real_visit)
+    asyncio.run(reconcile.reconcile_once())  # leave nothing of this test in the queue
