@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 
 def _env(name: str, default: str) -> str:
@@ -72,10 +72,6 @@ class Settings:
             api_key_cache_seconds=float(_env("PMROUTER_API_KEY_CACHE_SECONDS", "30")),
             log_level=_env("PMROUTER_LOG_LEVEL", "INFO"),
         )
-
-    def redacted(self) -> dict[str, object]:
-        return {f.name: ("***" if f.name.endswith("_key") and getattr(self, f.name) else getattr(self, f.name))
-                for f in fields(self)}
 
 
 @functools.lru_cache(maxsize=1)

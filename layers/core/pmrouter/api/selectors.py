@@ -56,12 +56,6 @@ def market_ref(parsec_id: str | None, exchange: str | None, market_id: str | Non
     raise MissingParameter(f"a market selector is required: parsec_id, or exchange and {market_param}")
 
 
-async def load_market(ref: MarketRef) -> tuple[ExchangeAdapter, VenueMarket]:
-    adapter = adapter_for(ref.exchange)
-    market = await adapter.get_market(ref.market_id)
-    return adapter, market
-
-
 def pick_outcome(market: VenueMarket, outcome: str | None) -> VenueOutcome:
     try:
         return resolve_outcome(market, outcome)

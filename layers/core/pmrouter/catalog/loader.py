@@ -13,7 +13,7 @@ import time
 
 from ..settings import get_settings
 from .index import CatalogIndex
-from .snapshot import Snapshot, SnapshotStore
+from .snapshot import SnapshotStore
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,6 @@ _first_load = threading.Lock()
 _refresh = threading.Lock()
 _index: CatalogIndex | None = None
 _checked_at = 0.0
-
-
-def build_index(snapshot: Snapshot) -> CatalogIndex:
-    return CatalogIndex(snapshot.markets, snapshot.matches, snapshot.event_matches, version=snapshot.version,
-                        meta=snapshot.meta)
 
 
 def _store() -> SnapshotStore:
@@ -97,12 +92,6 @@ def get_index() -> CatalogIndex:
     finally:
         _refresh.release()
     return _index or index
-
-
-def set_index(index: CatalogIndex | None) -> None:
-    """Install an index directly (tests, local tools). None forgets it."""
-    global _index, _checked_at
-    _index, _checked_at = index, time.monotonic()
 
 
 def reset() -> None:

@@ -15,15 +15,6 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class ErrorResponse(WireModel):
-    error: str
-    code: str
-    retryable: bool
-    validation_errors: list[str] | None = None
-    tier: str | None = None
-    limit_qps: int | None = None
-
-
 class PaginationInfo(WireModel):
     count: int
     total: int

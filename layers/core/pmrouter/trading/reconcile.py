@@ -3,8 +3,7 @@
 For every order whose final state we do not know (the sparse `to-reconcile` index: pending sends,
 resting orders), ask the venue with the customer's stored credentials and move the record forward.
 A pending order the venue has never heard of, older than `NOT_FOUND_GRACE_S`, never reached it:
-it is marked rejected. Fills are written once each (conditional put keyed by the venue's fill id),
-and a per-account checkpoint records how far fills have been read.
+it is marked rejected. Fills are written once each (conditional put keyed by the venue's fill id).
 
 Orders placed with per-request credentials are not in the index (we hold no credentials for them);
 they are brought up to date whenever their owner reads them with credentials again.
@@ -66,11 +65,6 @@ def record_fill(customer_id: str, exchange: str, fill: VenueFill) -> bool:
         if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return False
         raise
-
-
-def _checkpoint(customer_id: str, exchange: str, last: datetime) -> None:
-    _fills_table().put_item(Item={"account": f"checkpoint#{customer_id}", "fill_key": exchange,
-                                  "last_fill_at": last.isoformat(), "updated_at": datetime.now(timezone.utc).isoformat()})
 
 
 async def _reconcile_order(session: TradingSession, rec: store.OrderRecord) -> str:
@@ -160,10 +154,7 @@ async def _reconcile_account(customer_id: str, exchange: str, recs: list[store.O
         fills = await session.fills(market_id=None, limit=500)
     except venue.VenueError:
         return 0
-    new = sum(record_fill(customer_id, exchange, f) for f in fills)
-    if fills:
-        _checkpoint(customer_id, exchange, max(f.created_at for f in fills))
-    return new
+    return sum(record_fill(customer_id, exchange, f) for f in fills)
 
 
 def _oldest_age(records: list[store.OrderRecord], settled: set[str]) -> float:
