@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .. import errors as domain
 from .. import observability as metrics
 from ..chain import errors as chain
 from ..exchanges import errors as venue
@@ -137,6 +138,25 @@ def from_chain_error(exc: chain.ChainError) -> ApiError:
     return ServiceUnavailable("the chain is unavailable; retry shortly")
 
 
+# The status code that goes with each domain failure (errors.py knows no HTTP).
+_DOMAIN_STATUS: tuple[tuple[type[domain.PmrouterError], int], ...] = (
+    (domain.InvalidInput, 400), (domain.Refused, 400), (domain.Forbidden, 403), (domain.NotFound, 404),
+    (domain.Conflict, 409), (domain.RateLimited, 429), (domain.NotSupported, 501), (domain.Unavailable, 503),
+)
+
+
+def from_domain_error(exc: domain.PmrouterError) -> ApiError:
+    status = next((s for cls, s in _DOMAIN_STATUS if isinstance(exc, cls)), 400)
+    headers: dict[str, str] = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(int(retry_after))
+    if isinstance(exc, domain.NotSupported):
+        headers["x-should-retry"] = "false"  # as NotSupported above: a resend cannot succeed
+    return ApiError(exc.message, code=exc.code, status=status, retryable=exc.retryable,
+                    validation_errors=exc.problems, headers=headers, extra=exc.extra)
+
+
 def _validation_problems(exc: RequestValidationError) -> list[str]:
     problems = []
     for err in exc.errors():
@@ -159,6 +179,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _json(exc.status, exc.body(), exc.headers)
+
+    @app.exception_handler(domain.PmrouterError)
+    async def _domain_error(_: Request, exc: domain.PmrouterError) -> JSONResponse:
+        err = from_domain_error(exc)
+        return _json(err.status, err.body(), err.headers)
 
     @app.exception_handler(venue.VenueError)
     async def _venue_error(_: Request, exc: venue.VenueError) -> JSONResponse:
