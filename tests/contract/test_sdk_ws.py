@@ -329,6 +329,28 @@ def test_builder_streams_for_its_end_user(stack, sdk):
     _run(go())
 
 
+def test_end_user_key_streams_on_its_builders_tier_and_stops_when_deactivated(stack, sdk):
+    """An end user's own key has no tier of its own (stored as free): on /ws, as on REST, it draws
+    from its builder (here the demo builder, scale tier), and a deactivated user cannot stream."""
+    user = sdk.builder.users.create(external_id=f"ws-own-key-{time.time_ns()}")
+    markets = [m.parsec_id for m in sdk.markets.list(exchanges=["kalshi"], limit=5).markets][:4]
+
+    async def go(expect_ok: bool):
+        async with _raw(stack) as ws:
+            await ws.send(json.dumps({"type": "auth", "api_key": user.api_key}))
+            if not expect_ok:
+                assert (await _recv(ws, "auth_error"))["code"] == 1002
+                return
+            assert (await _recv(ws, "auth_ok"))["customer_id"] == user.customer_id
+            await ws.send(json.dumps({"type": "subscribe", "markets": [{"parsec_id": p, "depth": 50} for p in markets]}))
+            snaps = [await _recv(ws, "orderbook") for _ in range(4)]  # a free key would be refused the 4th
+            assert sorted(s["parsec_id"] for s in snaps) == sorted(markets)
+
+    _run(go(True))
+    sdk.builder.users.deactivate(user.customer_id)
+    _run(go(False))
+
+
 def test_ws_usage_reports_live_subscriptions(stack, sdk):
     from parsec_api import ParsecAPI
 

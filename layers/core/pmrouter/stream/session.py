@@ -225,9 +225,19 @@ class Session:
             if problem:
                 return fail(problem)
             customer_id = acting.strip()
+        tier_name = principal.tier
+        if principal.account_type == "end_user":
+            # An end user's own key streams on its builder's terms, as on REST; a deactivated user's
+            # key (whose revocation may still be cached) is refused.
+            from ..builders.users import end_user_terms
+
+            terms = await asyncio.to_thread(end_user_terms, principal.customer_id)
+            if terms is None:
+                return fail("invalid API key")
+            tier_name = terms.builder_tier
         self.principal = principal
         self.customer_id = customer_id
-        self.tier = limits.tier_of(principal.tier)
+        self.tier = limits.tier_of(tier_name)
         usage.add(customer_id, "connections_opened_total")
         usage.add(customer_id, "active_connections")
         self.push(dumps({"type": "auth_ok", "customer_id": customer_id}))
