@@ -8,6 +8,8 @@ from typing import Any
 
 from ..base import Candle, OrderBook, PublicTrade, VenueMarket, VenueOutcome
 from ..http import default_error_message
+from ..parsing import to_datetime as ts
+from ..parsing import to_datetime_or_now
 from . import config
 
 _RESOLVED = {"determined", "disputed", "amended", "finalized", "settled"}
@@ -29,17 +31,6 @@ def dollars(value: Any) -> float | None:
     try:
         return float(Decimal(str(value)))
     except Exception:
-        return None
-
-
-def ts(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
         return None
 
 
@@ -152,7 +143,7 @@ def parse_trade(raw: dict[str, Any], outcome_index: int) -> PublicTrade:
     return PublicTrade(
         price=price if price is not None else 0.0,
         size=dollars(raw.get("count_fp")) or 0.0,
-        timestamp=ts(raw.get("created_time")) or datetime.now(timezone.utc),
+        timestamp=to_datetime_or_now(raw.get("created_time")),
         source_channel="kalshi_rest_trade",
         id=raw.get("trade_id"),
         side=("buy" if taker == mine else "sell") if taker else None,

@@ -19,6 +19,7 @@ from ..base import (
 )
 from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest
 from . import auth
+from ..parsing import to_datetime_or_now
 from .schemas import dollars, ts
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def parse_order(raw: dict[str, Any]) -> VenueOrder:
         size=initial,
         filled=filled,
         status=order_status(raw),  # type: ignore[arg-type]
-        created_at=ts(raw.get("created_time")) or datetime.now(timezone.utc),
+        created_at=to_datetime_or_now(raw.get("created_time")),
         updated_at=ts(raw.get("last_update_time")),
         client_order_id=raw.get("client_order_id"),
     )
@@ -176,7 +177,7 @@ class KalshiSession(TradingSession):
                 market_id=str(f.get("ticker") or f.get("market_ticker")), outcome="Yes",
                 side="buy" if bid else "sell", price=dollars(f.get("yes_price_dollars")) or 0.0,
                 size=dollars(f.get("count_fp")) or 0.0, fee=dollars(f.get("fee_cost")) or 0.0,
-                is_taker=bool(f.get("is_taker")), created_at=ts(f.get("created_time")) or datetime.now(timezone.utc)))
+                is_taker=bool(f.get("is_taker")), created_at=to_datetime_or_now(f.get("created_time"))))
         return out
 
     async def positions(self, *, market_id: str | None) -> list[VenuePosition]:

@@ -7,7 +7,6 @@ bids descending and asks ascending; timestamps are Unix seconds except the book'
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from ..base import OrderBook, VenueMarket, VenueOutcome
@@ -20,6 +19,7 @@ from ..errors import (
     VenueRateLimited,
 )
 from ..http import default_error_message
+from ..parsing import to_datetime
 from ..parsing import to_float as _float
 from ..parsing import to_int as _int
 from . import config
@@ -90,16 +90,6 @@ def detail(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 
-
-
-def to_datetime(value: Any) -> datetime | None:
-    """Opinion timestamps are Unix seconds; tolerate milliseconds (values past year 2286 in s)."""
-    ts = _float(value)
-    if not ts or ts <= 0:
-        return None
-    if ts > 10_000_000_000:
-        ts /= 1000.0
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
 def map_status(code: Any) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +26,7 @@ from ..base import (
 )
 from ..ctf_orders import BUY, SELL, account_from_key
 from ..errors import InsufficientFunds, MarketNotFound, VenueBadRequest, VenueError, VenueUnavailable
+from ..parsing import to_datetime_or_now as _ts
 from ..parsing import to_float
 from . import config, order_builder, schemas
 
@@ -36,13 +36,6 @@ if TYPE_CHECKING:
 METHOD = {"gtc": order_builder.LIMIT, "ioc": order_builder.MARKET}
 STATUS = {1: "open", 2: "filled", 3: "cancelled", 4: "cancelled", 5: "rejected"}
 PAGE = 20
-
-
-def _ts(value: Any) -> datetime:
-    v = to_float(value)
-    if not v:
-        return datetime.now(timezone.utc)
-    return datetime.fromtimestamp(v / 1000 if v > 1e11 else v, tz=timezone.utc)
 
 
 class OpinionSession(TradingSession):

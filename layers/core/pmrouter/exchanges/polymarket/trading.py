@@ -18,6 +18,7 @@ from ..base import (
 )
 from ..ctf_orders import account_from_key
 from ..errors import InsufficientFunds, MarketNotFound, VenueAuthError, VenueBadRequest, VenueError
+from ..parsing import to_datetime_or_now as _ts
 from . import auth, order_builder
 from .schemas import num
 
@@ -26,13 +27,6 @@ if TYPE_CHECKING:
 
 ORDER_TYPE = {"gtc": "GTC", "gtd": "GTD", "fok": "FOK", "ioc": "FAK"}
 END_CURSOR = "LTE="
-
-
-def _ts(value: Any) -> datetime:
-    if value in (None, ""):
-        return datetime.now(timezone.utc)
-    v = float(value)
-    return datetime.fromtimestamp(v / 1000 if v > 1e11 else v, tz=timezone.utc)
 
 
 def _status(raw_status: str, filled: float, size: float) -> str:
