@@ -34,6 +34,10 @@ _SOURCE_RE = re.compile(
     r"(?:(?:information|data|website|statement)s?\s+(?:from|of)\s+(?:the\s+)?)?([A-Z][\w&-]*)")
 _SOURCE_HINTS = ("according to", "as listed", "as reported", "as published", "as shown", "published on", "published by",
                  "resolution source for", "resolution source will", "resolution source is", "settle")
+# one scan finds every cue (instead of one str.find per hint); only each hint's first occurrence is tried
+# (the hints above, factored so the scanner rejects most positions on their first character)
+_CUE_RE = re.compile(r"a(?:ccording to|s (?:listed|reported|published|shown))|published (?:on|by)"
+                     r"|resolution source (?:for|will|is)|settle")
 _GENERIC = frozenset({"Yes", "No", "If", "The", "This", "Kalshi", "Polymarket", "Exchange", "Otherwise"})
 
 
@@ -55,7 +59,8 @@ def rules_facts(text: str) -> RulesFacts:
     amount = None
     low = text.lower()
     # cheap substring checks first: most rules texts name no amount or source, and the regexes cost more
-    m = _AMOUNT_RE.search(text) if any(c in low for c in ("$", "%", "bps", "basis", "illion", "thousand")) else None
+    has_amount = "$" in low or "%" in low or "bps" in low or "basis" in low or "illion" in low or "thousand" in low
+    m = _AMOUNT_RE.search(text) if has_amount else None
     if m:
         if m.group(1):
             digits, frac, suf = m.group(2), m.group(3), (m.group(4) or "").lower()
@@ -70,9 +75,12 @@ def rules_facts(text: str) -> RulesFacts:
         strict = bool(_STRICT_RE.search(_INCLUSIVE_RE.sub(" ", near)))
         strictness = "inclusive" if incl and not strict else "strict" if strict and not incl else None
     source = None
-    cues = sorted(i for k in _SOURCE_HINTS if (i := low.find(k)) >= 0)
-    for i in cues:  # the pattern starts at its cue: match there instead of scanning the whole text
-        sm = _SOURCE_RE.match(text, i)
+    tried: set[str] = set()
+    for cue in _CUE_RE.finditer(low):  # the pattern starts at its cue: match there instead of scanning the text
+        if cue[0] in tried:
+            continue
+        tried.add(cue[0])
+        sm = _SOURCE_RE.match(text, cue.start())
         if sm and sm.group(1) not in _GENERIC:
             source = sm.group(1).lower()
             break

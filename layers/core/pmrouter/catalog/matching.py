@@ -26,6 +26,7 @@ is measured on real Kalshi and Polymarket listings (tests/fixtures/matching/, do
 from __future__ import annotations
 
 import functools
+import gc
 import heapq
 import math
 import re
@@ -104,16 +105,22 @@ _ALIASES = {
     "wins": "win", "winner": "win", "won": "win", "winning": "win", "agreement": "deal", "accord": "deal",
     "nyc": "newyork", "gov": "government", "govt": "government", "approx": "about",
 }
+# (substring every match contains, pattern, replacement): the substring test is far cheaper than the regex
+# and most questions contain none of them
 _PHRASES = [
-    (re.compile(r"\bu\.\s?s\.?(?=\W|$)"), " us "), (re.compile(r"\bu\.\s?k\.?(?=\W|$)"), " uk "),
-    (re.compile(r"\bunited states\b"), " us "), (re.compile(r"\bunited kingdom\b"), " uk "),
-    (re.compile(r"\bfederal reserve\b"), " fed "), (re.compile(r"\bnew york\b"), " newyork "),
-    (re.compile(r"\b(\w)\s?&\s?(\w)\b"), r" \1\2 "), (re.compile(r"\bhigher than\b"), " above "),
-    (re.compile(r"\bless than\b|\blower than\b"), " below "), (re.compile(r">=?"), " above "),
-    (re.compile(r"<=?"), " below "), (re.compile(r"\$(?=[a-z])"), " "),
+    ("u.", re.compile(r"\bu\.\s?s\.?(?=\W|$)"), " us "), ("u.", re.compile(r"\bu\.\s?k\.?(?=\W|$)"), " uk "),
+    ("united states", re.compile(r"\bunited states\b"), " us "),
+    ("united kingdom", re.compile(r"\bunited kingdom\b"), " uk "),
+    ("federal reserve", re.compile(r"\bfederal reserve\b"), " fed "), ("new york", re.compile(r"\bnew york\b"), " newyork "),
+    ("&", re.compile(r"\b(\w)\s?&\s?(\w)\b"), r" \1\2 "), ("higher than", re.compile(r"\bhigher than\b"), " above "),
+    ("than", re.compile(r"\bless than\b|\blower than\b"), " below "), (">", re.compile(r">=?"), " above "),
+    ("<", re.compile(r"<=?"), " below "), ("$", re.compile(r"\$(?=[a-z])"), " "),
     # a change of zero is "no change": venues write "Hike 0bps", "Fed maintains rate", "No change", "unchanged"
-    (re.compile(r"\bno change\b|\bunchanged\b|\bmaintains? (?:the )?rates?\b"), " 0 bps "),
+    ("", re.compile(r"\bno change\b|\bunchanged\b|\bmaintains? (?:the )?rates?\b"), " 0 bps "),
 ]
+_ZERO_CHANGE_HINT = re.compile(r"no change|unchanged|maintain")
+_MONTH_HINT = re.compile(_MONTH_RE)  # every date pattern but the ISO one contains a month word
+_RAW_TOKEN_RE = re.compile(r"#[0-9.e+]+|[a-z0-9]+")
 _STOP = frozenset(
     "a an the of in on at by to for from with and or is are be been being will would shall should can could may "
     "might do does did this that these those it its as than then what which who whom whose when where whether how "
@@ -161,11 +168,17 @@ def analyse(text: str) -> TextFeatures:
     """Normalise one question into tokens, numbers, explicit dates and direction."""
     s = " " + _fold(text or "") + " "
     s = s.replace("'s ", " ").replace("'", "")
-    for rx, repl in _PHRASES:
-        s = rx.sub(repl, s)
+    for hint, rx, repl in _PHRASES:
+        if hint in s if hint else _ZERO_CHANGE_HINT.search(s):
+            s = rx.sub(repl, s)
+    has_month = _MONTH_HINT.search(s) is not None
+    has_iso = "-" in s
     dates: set[tuple[int | None, int, int | None]] = set()
     years: list[int] = []
-    for rx, conv in _DATE_PATTERNS:
+    for k, (rx, conv) in enumerate(_DATE_PATTERNS):
+        if not (has_iso if k == 0 else has_month):
+            continue
+
         def _take(m: re.Match, conv=conv) -> str:
             try:
                 y, mo, d = conv(m)
@@ -202,35 +215,30 @@ def analyse(text: str) -> TextFeatures:
     s = _NUMBER_RE.sub(_num, s)
     tokens: list[str] = []
     direction: set[str] = set()
-    for raw in re.findall(r"#[0-9.e+]+|[a-z0-9]+", s):
-        if raw.startswith("#"):
-            tokens.append(raw)
+    for raw in _RAW_TOKEN_RE.findall(s):
+        kind = _WORD_KIND.get(raw)
+        if kind is None:
+            kind = _word_kind(raw)
+        if kind is _SKIP:
             continue
-        if raw in _ROMAN:
-            val = _canon_number(_ROMAN[raw])
-            numbers.add(val)
-            tokens.append("#" + val)
-            continue
-        word = _ALIASES.get(raw, raw)
-        if word in _ABOVE:
-            direction.add("above")
-            tokens.append("above")
-            continue
-        if word in _BELOW:
-            direction.add("below")
-            tokens.append("below")
-            continue
-        if word in _STOP:
-            continue
-        tokens.append(_stem(word))
+        tok, what = kind
+        tokens.append(tok)
+        if what == "number":
+            numbers.add(tok[1:])
+        elif what:
+            direction.add(what)
     entities = set()
-    for word in _CAPS_RE.findall(unicodedata.normalize("NFKD", text or "")):
-        if not any(ch.isupper() for ch in word):
+    raw_text = text or ""
+    for word in _CAPS_RE.findall(raw_text if raw_text.isascii() else unicodedata.normalize("NFKD", raw_text)):
+        if word.islower():  # ASCII words only: no capital letter, not a name
             continue
-        low = _ALIASES.get(word.lower(), word.lower())
-        if low in _STOP or low in _ABOVE or low in _BELOW or low in _MONTH_WORDS or low in _ROMAN:
-            continue
-        entities.add(_stem(low))
+        ent = _ENTITY.get(word, _SKIP)
+        if ent is _SKIP:
+            ent = _entity(word)
+            if len(_ENTITY) < 500_000:
+                _ENTITY[word] = ent
+        if ent is not None:
+            entities.add(ent)
     entities &= set(tokens)
     if numbers == {"0"}:
         direction.clear()  # "a hike of 0bps" and "no change" are the same outcome: zero has no direction
@@ -238,9 +246,38 @@ def analyse(text: str) -> TextFeatures:
                         frozenset(years))
 
 
+_SKIP = ("", "")  # a word that carries no token
+_WORD_KIND: dict[str, tuple[str, str]] = {}  # raw word -> (token, "number" | "above" | "below" | "")
+_ENTITY: dict[str, str | None] = {}  # capitalised word -> its token as a name, None when it names nothing
+
+
+def _word_kind(raw: str) -> tuple[str, str]:
+    """What one raw word contributes, worked out once per distinct word (questions repeat their words)."""
+    if raw.startswith("#"):
+        return raw, ""
+    if raw in _ROMAN:
+        kind = ("#" + _canon_number(_ROMAN[raw]), "number")
+    else:
+        word = _ALIASES.get(raw, raw)
+        kind = (("above", "above") if word in _ABOVE else ("below", "below") if word in _BELOW
+                else _SKIP if word in _STOP else (_stem(word), ""))
+    if len(_WORD_KIND) < 500_000:
+        _WORD_KIND[raw] = kind
+    return kind
+
+
+def _entity(word: str) -> str | None:
+    low = _ALIASES.get(word.lower(), word.lower())
+    if low in _STOP or low in _ABOVE or low in _BELOW or low in _MONTH_WORDS or low in _ROMAN:
+        return None
+    return _stem(low)
+
+
 def _outcome_signature(m: VenueMarket) -> tuple:
+    if m.market_type == "binary":
+        return ("binary",)
     names = [o.name.strip().lower() for o in m.outcomes]
-    if m.market_type == "binary" or sorted(names) == ["no", "yes"]:
+    if sorted(names) == ["no", "yes"]:
         return ("binary",)
     return ("categorical", frozenset(_stem(_ALIASES.get(t, t)) for n in names for t in _TOKEN_RE.findall(_fold(n))
                                       if t not in _STOP))
@@ -273,6 +310,8 @@ class _Feat:
     total: float = 0.0
     leg: frozenset[str] = frozenset()  # tokens that tell this market apart from its group siblings
     ctx: frozenset[str] = frozenset()  # tokens most of its group siblings share (the event's own words)
+    names: frozenset[str] = frozenset()  # what names this leg: its label, else its leg tokens (set after grouping)
+    names_w: float = 0.0  # IDF weight of `names`
 
 
 def _merge_compounds(seqs: list[list[str]]) -> list[list[str]]:
@@ -422,6 +461,9 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
         for f in members:
             f.leg = frozenset(t for t in f.tokens if counts[t] < common_at and not t.startswith("#"))
             f.ctx = ctx & f.tokens
+    for f in feats:  # computed once per market instead of at every pair
+        f.names = _labels(f) if (f.leg or f.label) else frozenset()
+        f.names_w = sum(f.weight[t] for t in f.names)
     return feats, df
 
 
@@ -517,16 +559,13 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
     if _unexplained(a, b, forgive) and _unexplained(b, a, forgive):
         return True  # each side names something the other does not (Germany vs Japan)
     for x, y in ((a, b), (b, a)):
-        xl = _labels(x)
-        if xl and (x.leg or x.label):
-            wx = sum(x.weight[t] for t in xl)
-            yl = _labels(y)
-            if yl and (y.leg or y.label):
-                shared = sum(x.weight[t] for t in xl & yl)
-                wy = sum(y.weight[t] for t in yl)
-                if shared < 0.5 * min(wx, wy):
+        xl = x.names
+        if xl:
+            yl = y.names
+            if yl:
+                if sum(x.weight[t] for t in xl & yl) < 0.5 * min(x.names_w, y.names_w):
                     return True
-            elif sum(x.weight[t] for t in xl & y.tokens) < 0.5 * wx:
+            elif sum(x.weight[t] for t in xl & y.tokens) < 0.5 * x.names_w:
                 return True
     return False
 
@@ -604,18 +643,42 @@ class MatchResult:
 
 def match_markets(markets: Sequence[VenueMarket]) -> MatchResult:
     """Cross-exchange matches for every market (and every event group) of a catalog."""
-    markets = list(markets)
+    # The matcher allocates millions of small sets, tuples and dicts that live until it returns and form no
+    # reference cycles; the cyclic collector would rescan them (and the whole catalog) again and again, which
+    # cost about half the feature-building time at 30k markets. Reference counting still frees everything.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _match_markets(list(markets))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _match_markets(markets: list[VenueMarket]) -> MatchResult:
     feats, df = _build_features(markets)
     # Blocking keys: (token, day the question is decided). Dated markets probe their day ±1 and the
     # undated bucket; undated markets are found by their dated partners' probes of the undated bucket. A
     # market known only by its latest possible expiration (a long-dated Kalshi future without an expected
     # expiration) is posted under that day and as undated, so a partner decided years earlier still meets it.
-    postings: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    # token -> day -> markets; lists too common to be selective are dropped once here, not at every probe
+    postings: dict[str, dict[int | None, list[int]]] = defaultdict(dict)
     for f in feats:
         keys = (f.end_day,) if f.end_day is not None else (f.latest_day, None) if f.latest_day is not None else (None,)
         for t in f.tokens:
+            by_day = postings[t]
             for k in keys:
-                postings[(t, k)].append(f.idx)
+                pl = by_day.get(k)
+                if pl is None:
+                    by_day[k] = [f.idx]
+                else:
+                    pl.append(f.idx)
+    for t in list(postings):
+        by_day = postings[t]
+        for d in [d for d, pl in by_day.items() if len(pl) > (MAX_BLOCK_DF if d is not None else MAX_UNDATED_DF)]:
+            del by_day[d]
+        if not by_day:
+            del postings[t]
 
     candidates: set[tuple[int, int]] = set()
     exch = [f.exchange for f in feats]
@@ -625,9 +688,11 @@ def match_markets(markets: Sequence[VenueMarket]) -> MatchResult:
         probes: list[tuple[int, float, list[list[int]]]] = []
         for t in f.tokens:
             # each (token, day) list is judged on its own: a crowded undated bucket must not hide the day's list
-            lists = [pl for d in days
-                     if (pl := postings.get((t, d))) and len(pl) <= (MAX_BLOCK_DF if d is not None else MAX_UNDATED_DF)]
-            size = sum(len(pl) for pl in lists)
+            by_day = postings.get(t)
+            if by_day is None:
+                continue
+            lists = [pl for d in days if (pl := by_day.get(d))]
+            size = sum(map(len, lists))
             if size > 1:
                 probes.append((size, f.weight[t], lists))
         if not probes:
