@@ -1,7 +1,14 @@
-"""A small bounded TTL map for venue metadata (markets, tick sizes): adapters use it so that a
-market-data request costs one venue call, not two. Per process, which in Lambda means per container."""
+"""The one in-process TTL cache: a bounded map whose entries expire, evicting the least recently
+written entry when full. Per process, which in Lambda means per container. Used for venue metadata
+(markets, tick sizes, logins), verified API keys and opened credentials, so that a request costs one
+upstream read per TTL instead of one per request.
+
+`lookup` tells a cached None (a negative answer: an unknown API key, a customer without stored
+credentials) from a miss; `get` is for caches that never store None. Writes take a lock (the threaded
+local server shares a process); reads do not need one (one dict read)."""
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from typing import Generic, Hashable, TypeVar
@@ -15,27 +22,36 @@ class TtlCache(Generic[K, V]):
         self.ttl = ttl
         self.max_items = max_items
         self._items: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, key: K) -> V | None:
+    def lookup(self, key: K) -> tuple[bool, V | None]:
+        """(True, value) for a live entry, None values included; (False, None) otherwise."""
         hit = self._items.get(key)
         if hit is None:
-            return None
+            return False, None
         if hit[0] < time.monotonic():
-            self._items.pop(key, None)
-            return None
-        return hit[1]
+            self.pop(key)
+            return False, None
+        return True, hit[1]
 
-    def put(self, key: K, value: V) -> None:
-        self._items[key] = (time.monotonic() + self.ttl, value)
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_items:
-            self._items.popitem(last=False)
+    def get(self, key: K) -> V | None:
+        return self.lookup(key)[1]
+
+    def put(self, key: K, value: V, ttl: float | None = None) -> None:
+        """Store `value` for `ttl` seconds (the cache's own TTL when None)."""
+        with self._lock:
+            self._items[key] = (time.monotonic() + (self.ttl if ttl is None else ttl), value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
 
     def pop(self, key: K) -> None:
-        self._items.pop(key, None)
+        with self._lock:
+            self._items.pop(key, None)
 
     def clear(self) -> None:
-        self._items.clear()
+        with self._lock:
+            self._items.clear()
 
     def __len__(self) -> int:
         return len(self._items)

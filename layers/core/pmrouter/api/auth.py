@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Response
 
 from ..auth.apikeys import Principal, authenticate
-from ..exchanges.cache import TtlCache
+from ..cache import TtlCache
 from ..usage import limits
 from .errors import ApiError, Unauthorized
 

@@ -7,15 +7,12 @@ import base64
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from boto3.dynamodb.conditions import Attr
-
+from ..cache import TtlCache
 from ..settings import get_settings
-from ..store import dynamo
+from ..store import api_keys as keystore
 from .platform_secrets import platform_secret
 
 KEY_PREFIX = "pk_live_"
@@ -65,61 +62,30 @@ def key_id(key: str) -> str:
     return key[: len(KEY_PREFIX) + 6]
 
 
-def _table():
-    return dynamo.table(get_settings().api_keys_table)
-
-
 def store_key(key: str, customer_id: str, account_type: str, tier: str, *, builder_id: str | None = None) -> str:
     """Record a key for a customer. Conditional so a (vanishingly unlikely) hash collision never
-    overwrites someone else's key."""
+    overwrites someone else's key (raises store.api_keys.KeyExists)."""
     digest = hash_key(key)
-    _table().put_item(
-        Item={
-            "key_hash": digest,
-            "key_id": key_id(key),
-            "customer_id": customer_id,
-            "account_type": account_type,
-            "tier": tier,
-            "status": "active",
-            "created_at": datetime.now(timezone.utc).isoformat(),
-            **({"builder_id": builder_id} if builder_id else {}),
-        },
-        ConditionExpression=Attr("key_hash").not_exists(),
-    )
+    keystore.put_new({
+        "key_hash": digest,
+        "key_id": key_id(key),
+        "customer_id": customer_id,
+        "account_type": account_type,
+        "tier": tier,
+        "status": "active",
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        **({"builder_id": builder_id} if builder_id else {}),
+    })
     return digest
 
 
 def revoke_key(key_hash: str) -> None:
-    _table().update_item(Key={"key_hash": key_hash}, UpdateExpression="SET #s = :r",
-                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": "revoked"})
+    keystore.set_status(key_hash, "revoked")
 
 
-class _KeyCache:
-    """A short-lived per-process cache of verified keys: one DynamoDB read per key per TTL instead
-    of one per request. Revocation therefore takes effect within the TTL (30 s by default)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[float, Principal | None]] = {}
-
-    def get(self, digest: str) -> tuple[bool, Principal | None]:
-        hit = self._items.get(digest)
-        if hit is None or hit[0] < time.monotonic():
-            return False, None
-        return True, hit[1]
-
-    def put(self, digest: str, principal: Principal | None, ttl: float) -> None:
-        with self._lock:
-            if len(self._items) > 10_000:
-                self._items.clear()
-            self._items[digest] = (time.monotonic() + ttl, principal)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_cache = _KeyCache()
+# Verified keys, per process: one DynamoDB read per key per TTL instead of one per request.
+# Revocation therefore takes effect within the TTL (30 s by default).
+_cache: TtlCache[str, Principal | None] = TtlCache(30.0, 10_000)
 
 
 def authenticate(key: str | None) -> Principal | None:
@@ -127,10 +93,10 @@ def authenticate(key: str | None) -> Principal | None:
     if not key or key_shape_problem(key):
         return None
     digest = hash_key(key)
-    hit, principal = _cache.get(digest)
+    hit, principal = _cache.lookup(digest)
     if hit:
         return principal
-    item = _table().get_item(Key={"key_hash": digest}).get("Item")
+    item = keystore.get(digest)
     principal = None
     if item and item.get("status") == "active" and hmac.compare_digest(str(item["key_hash"]), digest):
         principal = Principal(str(item["customer_id"]), str(item.get("account_type", "trader")),

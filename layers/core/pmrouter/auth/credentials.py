@@ -9,13 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from ..exchanges.base import Credentials
+from ..cache import TtlCache
 from ..settings import get_settings
 from ..store import dynamo
 from . import vault
@@ -98,44 +97,16 @@ def store(customer_id: str, exchange: str, creds: Credentials, *, mode: str, add
     if address:
         item["address"] = address
     _table().put_item(Item=item)
-    _cache.drop(customer_id, exchange)
+    _cache.pop((customer_id, exchange))
 
 
-class _OpenedCache:
-    """Opened credentials kept in memory for a short time, so an order does not pay a KMS Decrypt
-    and a DynamoDB read each time. Per process; cleared on store() and deactivate()."""
-
-    def __init__(self, ttl: float = 60.0) -> None:
-        self.ttl = ttl
-        self._lock = threading.Lock()
-        self._items: dict[tuple[str, str], tuple[float, StoredCredentials | None]] = {}
-
-    def get(self, customer_id: str, exchange: str) -> tuple[bool, StoredCredentials | None]:
-        hit = self._items.get((customer_id, exchange))
-        if hit is None or hit[0] < time.monotonic():
-            return False, None
-        return True, hit[1]
-
-    def put(self, customer_id: str, exchange: str, value: StoredCredentials | None) -> None:
-        with self._lock:
-            if len(self._items) > 5000:
-                self._items.clear()
-            self._items[(customer_id, exchange)] = (time.monotonic() + self.ttl, value)
-
-    def drop(self, customer_id: str, exchange: str) -> None:
-        with self._lock:
-            self._items.pop((customer_id, exchange), None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_cache = _OpenedCache()
+# Opened credentials kept in memory for a short time, so an order does not pay a KMS Decrypt and a
+# DynamoDB read each time. Per process; dropped on store() and deactivate().
+_cache: TtlCache[tuple[str, str], StoredCredentials | None] = TtlCache(60.0, 5000)
 
 
 def load(customer_id: str, exchange: str) -> StoredCredentials | None:
-    hit, value = _cache.get(customer_id, exchange)
+    hit, value = _cache.lookup((customer_id, exchange))
     if hit:
         return value
     item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange}).get("Item")
@@ -143,7 +114,7 @@ def load(customer_id: str, exchange: str) -> StoredCredentials | None:
     if item and item.get("status") == "active":
         secret = vault.open_sealed(vault.Sealed.from_item(item), _context(customer_id, exchange))
         value = StoredCredentials(Credentials(**secret), str(item.get("mode", "self")), item.get("address"))
-    _cache.put(customer_id, exchange, value)
+    _cache.put((customer_id, exchange), value)
     return value
 
 
@@ -169,7 +140,7 @@ def deactivate(customer_id: str, exchange: str) -> None:
                          UpdateExpression="SET #s = :d, deactivated_at = :t",
                          ExpressionAttributeNames={"#s": "status"},
                          ExpressionAttributeValues={":d": "deactivated", ":t": datetime.now(timezone.utc).isoformat()})
-    _cache.drop(customer_id, exchange)
+    _cache.pop((customer_id, exchange))
 
 
 RETIRED = "#retired#"

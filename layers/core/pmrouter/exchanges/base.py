@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Iterable, Literal, Sequence
 
-from .cache import TtlCache
+from ..cache import TtlCache
 from .errors import MarketNotFound, VenueNotSupported
 
 Interval = Literal["1m", "1h", "6h", "1d", "1w", "max"]

@@ -8,7 +8,7 @@ from ...settings import Settings
 from ..base import (
     Candle, Capabilities, Credentials, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
 )
-from ..cache import TtlCache
+from ...cache import TtlCache
 from ..http import VenueHttp
 from . import config, schemas
 from .market_data import KalshiMarketData

@@ -7,7 +7,7 @@ from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, PublicTrade, TradesPage,
                     VenueMarket, VenueOutcome)
-from ..cache import TtlCache
+from ...cache import TtlCache
 from ..errors import MarketNotFound
 from ..http import VenueHttp
 from ..tape import placement

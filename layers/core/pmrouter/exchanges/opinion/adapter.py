@@ -12,7 +12,7 @@ from typing import Any
 from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
-from ..cache import TtlCache
+from ...cache import TtlCache
 from ..errors import MarketNotFound, VenueBadRequest
 from ..http import VenueHttp
 from . import config, schemas

@@ -15,7 +15,7 @@ from ...pricing.candles import points_to_candles
 from ...settings import Settings
 from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket,
                     VenueOutcome)
-from ..cache import TtlCache
+from ...cache import TtlCache
 from ..errors import MarketNotFound, VenueError
 from ..http import VenueHttp
 from ..tape import placement
