@@ -592,9 +592,40 @@ def _dates_agree(da: frozenset, db: frozenset) -> bool:
     return False
 
 
+# Words that name a stage of a competition or a process: "wins the conference" is not "wins the final",
+# "runs for" is not "wins", "nominee" is not "president". Two listings whose words differ in one of them
+# may still be the same question (venues word stages differently), but never at hedge grade.
+_STAGE = frozenset(k[0] for w in (
+    "conference western eastern division divisional playoff playoffs qualify qualifies qualified qualifier "
+    "qualifiers semifinal semifinals quarterfinal quarterfinals round group final finals championship champion "
+    "nominee nominees nomination nominated run runs running primary primaries runner podium advance advances "
+    "elected inaugurated election").split() if (k := _word_kind(w)) is not _SKIP)
+
+
+def _hedgeable(a: _Feat, b: _Feat, aligned: bool) -> bool:
+    """HIGH: a trader can hold one listing against the other. Every piece of evidence must have been read
+    and agree, not merely not disagree: both venues' rules texts; the decision dates (within a day, time
+    zones); the same numbers and comparison direction in the questions and, for a threshold, the same
+    strictness stated in both rules texts; a settlement source that does not conflict (a hard rule); names
+    that one side explains completely (inside aligned events, after forgiving each venue's words for the
+    event); and no stage word ("conference", "nominee", "runs") that only one side uses."""
+    if not (a.has_rules and b.has_rules) or a.end_day is None or b.end_day is None or abs(a.end_day - b.end_day) > 1:
+        return False
+    if a.numbers != b.numbers or a.direction != b.direction:
+        return False
+    if a.direction and a.numbers - {"0"}:  # a threshold: "above" vs "at or above" must be read on both venues
+        if a.facts.strictness is None or a.facts.strictness != b.facts.strictness:
+            return False
+    if (a.tokens ^ b.tokens) & _STAGE:
+        return False
+    forgive = (a.ctx | b.ctx) if aligned else frozenset()
+    return not (_unexplained(a, b, forgive) and _unexplained(b, a, forgive))
+
+
 def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
-    """(confidence, may be HIGH). HIGH needs every piece of evidence read and agreeing: both rules texts,
-    decision dates within a week, and no naming difference left unexplained."""
+    """(confidence, hedge grade). A pair whose evidence all agrees (`_hedgeable`) and whose text already
+    scores MEDIUM is HIGH whatever its text score (venues word the same question differently); anything less
+    is capped below HIGH by the caller."""
     if _hard_reject(a, b, aligned):
         return 0.0, False
     shared_tokens = a.tokens & b.tokens
@@ -613,7 +644,6 @@ def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
     if bool(a.numbers) != bool(b.numbers):
         text *= 0.85
     conf = text
-    high_ok = a.has_rules and b.has_rules
     if a.end_day is not None and b.end_day is not None:
         gap = abs(a.end_day - b.end_day)
         if gap <= 1:
@@ -622,11 +652,9 @@ def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
             conf = text + (1.0 - text) * 0.1
         else:
             conf = text * (0.9 if gap <= 45 else 0.8)
-            high_ok = False
-    else:
-        high_ok = False
-    if high_ok and _unexplained(a, b) and _unexplained(b, a):
-        high_ok = False  # matched only because the events align: the venues' words still differ
+    high_ok = conf >= MEDIUM and _hedgeable(a, b, aligned)
+    if high_ok:
+        conf = max(conf, HIGH)
     return round(min(conf, 0.99), 4), high_ok
 
 
@@ -767,7 +795,8 @@ def _close_transitively(feats: list[_Feat], partner: dict[tuple[int, str], tuple
                         continue
                     if _hard_reject(fa, fc):
                         continue
-                    s = round(min(sa, sc) * 0.95, 4)
+                    # never HIGH: a and c were not compared on the evidence a hedge needs
+                    s = round(min(min(sa, sc) * 0.95, HIGH - 0.0001), 4)
                     if s >= LOW:
                         added.append((s, a, c))
         if not added:
