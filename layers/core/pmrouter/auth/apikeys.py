@@ -10,9 +10,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from boto3.dynamodb.conditions import Attr
+
 from ..cache import TtlCache
 from ..settings import get_settings
-from ..store import api_keys as keystore
+from ..store import dynamo
 from .platform_secrets import platform_secret
 
 KEY_PREFIX = "pk_live_"
@@ -62,25 +64,33 @@ def key_id(key: str) -> str:
     return key[: len(KEY_PREFIX) + 6]
 
 
+def _table():
+    return dynamo.table(get_settings().api_keys_table)
+
+
 def store_key(key: str, customer_id: str, account_type: str, tier: str, *, builder_id: str | None = None) -> str:
     """Record a key for a customer. Conditional so a (vanishingly unlikely) hash collision never
-    overwrites someone else's key (raises store.api_keys.KeyExists)."""
+    overwrites someone else's key."""
     digest = hash_key(key)
-    keystore.put_new({
-        "key_hash": digest,
-        "key_id": key_id(key),
-        "customer_id": customer_id,
-        "account_type": account_type,
-        "tier": tier,
-        "status": "active",
-        "created_at": datetime.now(timezone.utc).isoformat(),
-        **({"builder_id": builder_id} if builder_id else {}),
-    })
+    _table().put_item(
+        Item={
+            "key_hash": digest,
+            "key_id": key_id(key),
+            "customer_id": customer_id,
+            "account_type": account_type,
+            "tier": tier,
+            "status": "active",
+            "created_at": datetime.now(timezone.utc).isoformat(),
+            **({"builder_id": builder_id} if builder_id else {}),
+        },
+        ConditionExpression=Attr("key_hash").not_exists(),
+    )
     return digest
 
 
 def revoke_key(key_hash: str) -> None:
-    keystore.set_status(key_hash, "revoked")
+    _table().update_item(Key={"key_hash": key_hash}, UpdateExpression="SET #s = :r",
+                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": "revoked"})
 
 
 # Verified keys, per process: one DynamoDB read per key per TTL instead of one per request.
@@ -96,7 +106,7 @@ def authenticate(key: str | None) -> Principal | None:
     hit, principal = _cache.lookup(digest)
     if hit:
         return principal
-    item = keystore.get(digest)
+    item = _table().get_item(Key={"key_hash": digest}).get("Item")
     principal = None
     if item and item.get("status") == "active" and hmac.compare_digest(str(item["key_hash"]), digest):
         principal = Principal(str(item["customer_id"]), str(item.get("account_type", "trader")),
