@@ -33,15 +33,11 @@ def _load_local(path: Path) -> None:
 
 def _account_create(args) -> dict:
     from .auth.apikeys import key_id, new_api_key, store_key
-    from .settings import get_settings
-    from .store import dynamo
-    from .store.accounts import create_account
+    from .store.accounts import create_account, set_qps_pool
 
     account = create_account(args.type, args.tier, name=args.name or "")
     if args.qps_pool:
-        dynamo.table(get_settings().accounts_table).update_item(
-            Key={"customer_id": account["customer_id"]}, UpdateExpression="SET qps_pool = :p",
-            ExpressionAttributeValues={":p": args.qps_pool})
+        set_qps_pool(account["customer_id"], args.qps_pool)
     key = new_api_key()
     store_key(key, account["customer_id"], args.type, args.tier)
     return {"customer_id": account["customer_id"], "account_type": args.type, "tier": args.tier,
@@ -61,15 +57,9 @@ def _key_issue(args) -> dict:
 
 
 def _keys_for(customer: str) -> list[dict]:
-    from boto3.dynamodb.conditions import Key
+    from .store import api_keys
 
-    from .settings import get_settings
-    from .store import dynamo
-
-    table = dynamo.table(get_settings().api_keys_table)
-    hashes = [i["key_hash"] for i in table.query(IndexName="by-customer",
-                                                 KeyConditionExpression=Key("customer_id").eq(customer))["Items"]]
-    return [table.get_item(Key={"key_hash": h})["Item"] for h in hashes]
+    return api_keys.for_customer(customer)
 
 
 def _key_list(args) -> list[dict]:
@@ -81,14 +71,13 @@ def _key_revoke(args) -> dict:
     """Exactly one key, by its hash or the full key. A key id is only the key's first characters,
     which two keys may share, so it never selects what to revoke."""
     from .auth.apikeys import hash_key, revoke_key
-    from .settings import get_settings
-    from .store import dynamo
+    from .store import api_keys
 
     if args.key_id:
         sys.exit(f"{args.key_id!r} is a key id (a prefix two keys may share): revoke by --key-hash "
                  "(shown by `key list`) or --api-key")
     digest = args.key_hash or hash_key(args.api_key)
-    item = dynamo.table(get_settings().api_keys_table).get_item(Key={"key_hash": digest}).get("Item")
+    item = api_keys.get(digest)
     if item is None:
         sys.exit("no such key")
     revoke_key(digest)

@@ -99,7 +99,7 @@ def test_selection_is_explicit(tables, monkeypatch):
 def test_the_off_chain_verifier_uses_the_configured_chain_id(monkeypatch):
     """The contract hashes block.chainid into the domain: a deployment on another chain (a testnet)
     must verify signatures for that chain, or every pull would revert."""
-    from pmrouter.api.errors import ValidationFailed
+    from pmrouter.errors import InvalidInput as ValidationFailed
     from pmrouter.contract.trading import FeeAuthorization
     from pmrouter.escrow import config
 

@@ -124,7 +124,8 @@ def builder(tables, monkeypatch):
 
 
 def _create_all(principal, external_ids, qps):
-    from pmrouter.api.errors import ApiError
+    from pmrouter.api.errors import from_domain_error
+    from pmrouter.errors import PmrouterError
     from pmrouter.builders import users
     from pmrouter.contract.builder import CreateUserRequest
 
@@ -133,8 +134,8 @@ def _create_all(principal, external_ids, qps):
     def worker(ext: str) -> None:
         try:
             results[ext] = users.create(principal, CreateUserRequest(external_id=ext, qps_limit=qps))[1]
-        except ApiError as exc:
-            results[ext] = exc.status
+        except PmrouterError as exc:
+            results[ext] = from_domain_error(exc).status  # what the caller is answered
 
     threads = [threading.Thread(target=worker, args=(e,)) for e in external_ids]
     for t in threads:
@@ -180,7 +181,7 @@ def test_concurrent_creates_never_over_allocate_the_pool(builder, monkeypatch):
 
 
 def test_deactivating_and_recreating_users_mints_nothing(builder):
-    from pmrouter.api.errors import ApiError
+    from pmrouter.errors import PmrouterError as ApiError
     from pmrouter.builders import users
     from pmrouter.contract.builder import CreateUserRequest
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from pmrouter.api.errors import ValidationFailed
+from pmrouter.errors import InvalidInput as ValidationFailed
 from pmrouter.escrow import authorization, chain as escrow_chain
 from pmrouter.escrow import service as escrow
 from pmrouter.store import orders as order_store

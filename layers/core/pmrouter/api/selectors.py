@@ -6,6 +6,8 @@ import base64
 import json
 from dataclasses import dataclass
 
+from .. import ids
+from ..errors import InvalidInput
 from ..exchanges.base import ExchangeAdapter, VenueMarket, VenueOutcome, resolve_outcome
 from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange, get_adapter
 from .errors import ApiError, BadRequest, MissingParameter, ValidationFailed, unknown_exchange
@@ -90,7 +92,6 @@ def clamp_limit(value: int | None, *, default: int, maximum: int, name: str = "l
 
 MAX_OFFSET_DIGITS = 9  # our offset cursors count catalog rows; a longer number was never issued
 MAX_CURSOR_CHARS = 2048
-MAX_ID_CHARS = 128
 
 
 def _not_ours(cursor: str) -> ValidationFailed:
@@ -108,15 +109,11 @@ def offset_cursor(cursor: str | None) -> int:
 
 
 def identifier(value: str | None, name: str) -> str:
-    """An id taken from a path or body (order id, customer id): 1 to 128 printable ASCII characters
-    without spaces. Anything else cannot name one of ours or a venue's, and some of it (control
-    characters, a 3,000-character key) would make the store or the venue's URL fail instead."""
-    v = (value or "").strip()
-    if not v:
-        raise ValidationFailed([f"{name} is required and must not be empty"])
-    if len(v) > MAX_ID_CHARS or not all(33 <= ord(c) <= 126 for c in v):
-        raise ValidationFailed([f"{name} must be 1 to {MAX_ID_CHARS} printable ASCII characters without spaces"])
-    return v
+    """ids.identifier's rule, failing as the API's ValidationFailed (callers here catch ApiError)."""
+    try:
+        return ids.identifier(value, name)
+    except InvalidInput as exc:
+        raise ValidationFailed(exc.problems or [exc.message]) from None
 
 
 def encode_cursor(payload: dict) -> str:

@@ -10,11 +10,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from boto3.dynamodb.conditions import Attr
-
 from ..cache import TtlCache
 from ..settings import get_settings
-from ..store import dynamo
+from ..store import api_keys as keystore
 from .platform_secrets import platform_secret
 
 KEY_PREFIX = "pk_live_"
@@ -64,33 +62,25 @@ def key_id(key: str) -> str:
     return key[: len(KEY_PREFIX) + 6]
 
 
-def _table():
-    return dynamo.table(get_settings().api_keys_table)
-
-
 def store_key(key: str, customer_id: str, account_type: str, tier: str, *, builder_id: str | None = None) -> str:
     """Record a key for a customer. Conditional so a (vanishingly unlikely) hash collision never
-    overwrites someone else's key."""
+    overwrites someone else's key (raises store.api_keys.KeyExists)."""
     digest = hash_key(key)
-    _table().put_item(
-        Item={
-            "key_hash": digest,
-            "key_id": key_id(key),
-            "customer_id": customer_id,
-            "account_type": account_type,
-            "tier": tier,
-            "status": "active",
-            "created_at": datetime.now(timezone.utc).isoformat(),
-            **({"builder_id": builder_id} if builder_id else {}),
-        },
-        ConditionExpression=Attr("key_hash").not_exists(),
-    )
+    keystore.put_new({
+        "key_hash": digest,
+        "key_id": key_id(key),
+        "customer_id": customer_id,
+        "account_type": account_type,
+        "tier": tier,
+        "status": "active",
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        **({"builder_id": builder_id} if builder_id else {}),
+    })
     return digest
 
 
 def revoke_key(key_hash: str) -> None:
-    _table().update_item(Key={"key_hash": key_hash}, UpdateExpression="SET #s = :r",
-                         ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":r": "revoked"})
+    keystore.set_status(key_hash, "revoked")
 
 
 # Verified keys, per process: one DynamoDB read per key per TTL instead of one per request.
@@ -106,7 +96,7 @@ def authenticate(key: str | None) -> Principal | None:
     hit, principal = _cache.lookup(digest)
     if hit:
         return principal
-    item = _table().get_item(Key={"key_hash": digest}).get("Item")
+    item = keystore.get(digest)
     principal = None
     if item and item.get("status") == "active" and hmac.compare_digest(str(item["key_hash"]), digest):
         principal = Principal(str(item["customer_id"]), str(item.get("account_type", "trader")),

@@ -5,16 +5,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from botocore.exceptions import ClientError
-
-from ..api.errors import BadRequest, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
-from ..api.selectors import identifier
 from ..auth import apikeys
 from ..auth import credentials as credstore
 from ..auth.apikeys import Principal
 from ..exchanges import errors as venue
 from ..contract.builder import BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UserList
-from ..store import accounts, builder_users
+from ..errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
+from ..ids import identifier
+from ..store import accounts, api_keys, builder_users
 
 END_USER_TERMS_TTL_S = 5.0
 
@@ -30,7 +28,7 @@ def owned_user(principal: Principal, customer_id: str) -> dict:
     require_builder(principal)
     user = builder_users.get(identifier(customer_id, "customer_id"))
     if user is None or user.get("builder_id") != principal.customer_id:
-        raise NotFound(f"user {customer_id} not found", code="not_found")
+        raise NotFound(f"user {customer_id} not found")
     return user
 
 
@@ -39,8 +37,8 @@ def pool_size(builder_id: str) -> int:
     return int(account.get("qps_pool", builder_users.DEFAULT_POOL))
 
 
-def _pool_error(wanted: int, left: int, pool: int) -> BadRequest:
-    return BadRequest(f"qps_limit {wanted} exceeds the builder's QPS pool: {left} of {pool} left")
+def _pool_error(wanted: int, left: int, pool: int) -> Refused:
+    return Refused(f"qps_limit {wanted} exceeds the builder's QPS pool: {left} of {pool} left")
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def _within_pool(wanted: int, pool: int) -> None:
     """No single user can hold more than the whole pool (this also keeps absurd numbers, which the
     store could not even hold, out of every write)."""
     if wanted > pool:
-        raise ValidationFailed([f"qps_limit must be at most the builder's QPS pool ({pool}), got {str(wanted)[:20]}"])
+        raise InvalidInput([f"qps_limit must be at most the builder's QPS pool ({pool}), got {str(wanted)[:20]}"])
 
 
 def _created(item: dict) -> datetime | None:
@@ -104,7 +102,7 @@ def to_user(item: dict) -> BuilderUser:
 def create(principal: Principal, req: CreateUserRequest) -> tuple[CreateUserResponse, bool]:
     require_builder(principal)
     if req.eoa_address is not None and not (req.eoa_address.startswith("0x") and len(req.eoa_address) == EVM_ADDRESS_LEN):
-        raise ValidationFailed([f"eoa_address must be a 0x-prefixed 20-byte address, got {req.eoa_address[:50]!r}"])
+        raise InvalidInput([f"eoa_address must be a 0x-prefixed 20-byte address, got {req.eoa_address[:50]!r}"])
     qps = req.qps_limit or builder_users.DEFAULT_QPS
     pool = pool_size(principal.customer_id)
     _within_pool(qps, pool)
@@ -113,7 +111,7 @@ def create(principal: Principal, req: CreateUserRequest) -> tuple[CreateUserResp
     except builder_users.PoolExhausted as exc:
         raise _pool_error(qps, exc.left, pool) from None
     except builder_users.UserChanged:
-        raise ServiceUnavailable("the user changed concurrently; retry") from None
+        raise Unavailable("the user changed concurrently; retry") from None
     if item.get("status") == "active":
         _ensure_key(item["customer_id"], principal.customer_id)
     user = to_user(item)
@@ -128,17 +126,16 @@ def _ensure_key(customer_id: str, builder_id: str) -> None:
     conditional on no record at all)."""
     try:
         apikeys.store_key(apikeys.end_user_key(customer_id), customer_id, "end_user", "free", builder_id=builder_id)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    except api_keys.KeyExists:
+        pass
 
 
 def list_users(principal: Principal, limit: int, cursor: str | None) -> UserList:
     require_builder(principal)
     try:
         items, nxt = builder_users.list_page(principal.customer_id, limit, cursor)
-    except (ValueError, TypeError, ClientError):
-        raise ValidationFailed(["cursor: not a cursor this endpoint issued"]) from None
+    except (ValueError, TypeError):
+        raise InvalidInput(["cursor: not a cursor this endpoint issued"]) from None
     users = [to_user(i) for i in items]
     return UserList(users=users, count=len(users), next_cursor=nxt)
 
@@ -146,7 +143,7 @@ def list_users(principal: Principal, limit: int, cursor: str | None) -> UserList
 def update(principal: Principal, customer_id: str, qps_limit: int | None) -> BuilderUser:
     user = owned_user(principal, customer_id)
     if user.get("status") != "active":
-        raise BadRequest(f"user {customer_id} is deactivated")
+        raise Refused(f"user {customer_id} is deactivated")
     if qps_limit is not None:
         pool = pool_size(principal.customer_id)
         _within_pool(qps_limit, pool)
@@ -156,7 +153,7 @@ def update(principal: Principal, customer_id: str, qps_limit: int | None) -> Bui
         except builder_users.PoolExhausted as exc:
             raise _pool_error(qps_limit, exc.left + int(user.get("qps_limit") or 0), pool) from None
         except builder_users.UserChanged:
-            raise ServiceUnavailable(f"user {customer_id} changed concurrently; retry") from None
+            raise Unavailable(f"user {customer_id} changed concurrently; retry") from None
     return to_user(user)
 
 
@@ -176,8 +173,8 @@ async def cancel_open_orders(customer_id: str) -> int:
             open_orders = await adapter.open_session(stored.credentials).list_orders(
                 market_id=None, status="open", start=None, end=None, limit=500)
         except venue.VenueError as exc:
-            raise ServiceUnavailable(f"{exchange} could not list the user's open orders ({type(exc).__name__}); "
-                                     "nothing was deactivated, retry") from None
+            raise Unavailable(f"{exchange} could not list the user's open orders ({type(exc).__name__}); "
+                              "nothing was deactivated, retry") from None
         for order in open_orders:
             await service.cancel_order(adapter, customer_id, order.id, None)
             cancelled += 1
@@ -194,7 +191,7 @@ async def deactivate(principal: Principal, customer_id: str) -> None:
         try:
             builder_users.deactivate(user)
         except builder_users.UserChanged:
-            raise ServiceUnavailable(f"user {customer_id} changed concurrently; retry") from None
+            raise Unavailable(f"user {customer_id} changed concurrently; retry") from None
     # Every step from here is idempotent and runs again on a repeated DELETE, so a deactivation cut
     # off after the user's record changed is completed by the retry.
     apikeys.revoke_key(apikeys.hash_key(apikeys.end_user_key(customer_id)))

@@ -11,8 +11,7 @@ import time
 from typing import Any, Protocol
 
 from ..chain.config import CONDITIONAL_TOKENS, NEG_RISK_ADAPTER, sandbox_selected
-from ..settings import get_settings
-from ..store import dynamo
+from ..store import escrow as escrow_store
 
 
 class Relayer(Protocol):
@@ -26,9 +25,8 @@ class SandboxRelayer:
         body = json.dumps({"wallet": wallet.lower(), "action": action, **payload}, sort_keys=True)
         tx = "0x" + hashlib.sha256(f"{body}|{time.time_ns()}".encode()).hexdigest()
         target = NEG_RISK_ADAPTER if payload.get("neg_risk") else CONDITIONAL_TOKENS
-        dynamo.table(get_settings().escrow_table).put_item(
-            Item={"escrow_id": f"relay#{tx}", "wallet": wallet, "action": action, "to": target, "payload": body,
-                  "submitted_at": int(time.time())})
+        escrow_store.put({"escrow_id": f"relay#{tx}", "wallet": wallet, "action": action, "to": target,
+                          "payload": body, "submitted_at": int(time.time())})
         return {"transaction_hash": tx, "status": "submitted"}
 
 

@@ -9,7 +9,7 @@ import time
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from ..api.errors import ValidationFailed
+from ..errors import InvalidInput
 from ..contract.trading import FeeAuthorization
 from .config import EscrowConfig
 
@@ -76,20 +76,20 @@ def verify(cfg: EscrowConfig, auth: FeeAuthorization, payer_address: str | None,
     if auth.deadline <= (time.time() if now is None else now):
         problems.append("fee_auth.deadline has passed")
     if problems:
-        raise ValidationFailed(problems)
+        raise InvalidInput(problems)
     minimum = minimum_fee(cfg, price, size)
     if fee < minimum:
-        raise ValidationFailed([f"fee_auth.fee_amount {fee} is below the minimum {minimum} for this order"])
+        raise InvalidInput([f"fee_auth.fee_amount {fee} is below the minimum {minimum} for this order"])
     if cap_bps is not None and fee > (cap := max_fee(cfg, price, size, cap_bps)):
-        raise ValidationFailed([f"fee_auth.fee_amount {fee} is above the maximum {cap} for this order "
-                                f"(fee cap {cap_bps} bps, or the minimum fee)"])
+        raise InvalidInput([f"fee_auth.fee_amount {fee} is above the maximum {cap} for this order "
+                            f"(fee cap {cap_bps} bps, or the minimum fee)"])
     assert order_id is not None
     try:
         signer = Account.recover_message(
             encode_typed_data(full_message=typed_data(cfg, order_id, _checksum(auth.payer), fee, auth.deadline)),
             signature=auth.signature)
     except Exception:
-        raise ValidationFailed(["fee_auth.signature is not a valid EIP-712 signature"]) from None
+        raise InvalidInput(["fee_auth.signature is not a valid EIP-712 signature"]) from None
     if signer.lower() != auth.payer.lower():
-        raise ValidationFailed(["fee_auth.signature was not made by fee_auth.payer"])
+        raise InvalidInput(["fee_auth.signature was not made by fee_auth.payer"])
     return fee

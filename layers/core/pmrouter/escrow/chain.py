@@ -12,12 +12,9 @@ from __future__ import annotations
 import hashlib
 from typing import Protocol
 
-from botocore.exceptions import ClientError
-
 from ..chain.config import sandbox_selected
 from ..chain.errors import ChainNotConfigured, TransactionFailed
-from ..settings import get_settings
-from ..store import dynamo
+from ..store import escrow as store
 
 
 class AlreadyDone(Exception):
@@ -114,18 +111,10 @@ def _bytes32(escrow_id: str) -> bytes:
 class SandboxEscrowChain:
     """A ledger that moves no money: for test stacks that explicitly ask for it."""
 
-    def _table(self):
-        return dynamo.table(get_settings().escrow_table)
-
     def _record(self, escrow_id: str, action: str, fields: dict) -> str:
         tx = "0x" + hashlib.sha256(f"{escrow_id}|{action}".encode()).hexdigest()
-        try:
-            self._table().put_item(Item={"escrow_id": f"chain#{action}#{escrow_id}", "tx": tx, **fields},
-                                   ConditionExpression="attribute_not_exists(escrow_id)")
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise AlreadyDone(f"{action} already recorded for {escrow_id}") from None
-            raise
+        if not store.put_new({"escrow_id": f"chain#{action}#{escrow_id}", "tx": tx, **fields}):
+            raise AlreadyDone(f"{action} already recorded for {escrow_id}")
         return tx
 
     def pull_fee(self, escrow_id: str, payer: str, amount: int, deadline: int, signature: str) -> str:
@@ -138,14 +127,13 @@ class SandboxEscrowChain:
                                                       "refund_amount": refund_amount})
 
     def settled(self, escrow_id: str) -> bool:
-        return "Item" in self._table().get_item(Key={"escrow_id": f"chain#distribute#{escrow_id}"})
+        return store.get(f"chain#distribute#{escrow_id}", consistent=False) is not None
 
     def pulled(self, escrow_id: str) -> bool:
-        return "Item" in self._table().get_item(Key={"escrow_id": f"chain#pull#{escrow_id}"}, ConsistentRead=True)
+        return store.get(f"chain#pull#{escrow_id}") is not None
 
     def calls(self, escrow_id: str) -> list[str]:
-        return [a for a in ("pull", "distribute") if "Item" in self._table().get_item(
-            Key={"escrow_id": f"chain#{a}#{escrow_id}"})]
+        return [a for a in ("pull", "distribute") if store.get(f"chain#{a}#{escrow_id}", consistent=False) is not None]
 
 
 def available() -> bool:

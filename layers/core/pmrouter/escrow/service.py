@@ -20,11 +20,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
-
-from ..settings import get_settings
-from ..store import dynamo
+from ..errors import InvalidInput
+from ..store import escrow as store
 from ..store import orders as order_store
 from .chain import AlreadyDone, chain
 
@@ -36,12 +33,7 @@ STALE_S = 24 * 3600  # an escrow whose order is still not final after a day is s
 SETTLE_LEASE_S = 300  # a settlement claim older than this belongs to a run that died
 
 
-class _Moved(Exception):
-    """Another writer changed the escrow first (conditional write refused)."""
-
-
-def _table():
-    return dynamo.table(get_settings().escrow_table)
+_Moved = store.Moved
 
 
 def _now() -> str:
@@ -53,32 +45,11 @@ def _age(iso: str | None, now: float) -> float:
 
 
 def _spent(message: str = "fee_auth.order_id was already used; sign a new authorization"):
-    from ..api.errors import ValidationFailed  # lazily: the settle_fees function never needs FastAPI
-
-    return ValidationFailed([message])
+    return InvalidInput([message])
 
 
 def _move(escrow_id: str, to: str, *, expect: dict[str, Any], values: dict[str, Any] | None = None) -> None:
-    """One conditional state change: `expect` holds attribute values that must still be current."""
-    names = {"#s": "status", "#st": "state"}
-    vals: dict[str, Any] = {":to": to}
-    sets = ["#s = :to", "#st = :to"]
-    for i, (k, v) in enumerate((values or {}).items()):
-        sets.append(f"{k} = :v{i}")
-        vals[f":v{i}"] = v
-    conds = []
-    for i, (k, v) in enumerate(expect.items()):
-        attr = "#st" if k == "state" else k
-        conds.append(f"{attr} = :e{i}")
-        vals[f":e{i}"] = v
-    try:
-        _table().update_item(Key={"escrow_id": escrow_id}, UpdateExpression="SET " + ", ".join(sets),
-                             ConditionExpression=" AND ".join(conds), ExpressionAttributeNames=names,
-                             ExpressionAttributeValues=vals)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise _Moved(escrow_id) from None
-        raise
+    store.move(escrow_id, to, expect=expect, values=values)
 
 
 def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, payer: str, fee: int, deadline: int,
@@ -87,15 +58,11 @@ def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, p
     customer, Idempotency-Key, payer and fee) takes back its released fee or finishes an interrupted pull;
     anything else reusing the id is refused."""
     attempt = _now()
-    try:
-        _table().put_item(Item={
-            "escrow_id": escrow_id, "status": "pulling", "state": "pulling", "customer_id": customer_id,
-            "builder_id": builder_id, "order_uid": order_uid, "payer": payer.lower(), "fee": fee,
-            "affiliate": affiliate, "affiliate_bps": affiliate_bps, "created_at": attempt, "attempt_at": attempt},
-            ConditionExpression=Attr("escrow_id").not_exists())
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    recorded = store.put_new({
+        "escrow_id": escrow_id, "status": "pulling", "state": "pulling", "customer_id": customer_id,
+        "builder_id": builder_id, "order_uid": order_uid, "payer": payer.lower(), "fee": fee,
+        "affiliate": affiliate, "affiliate_bps": affiliate_bps, "created_at": attempt, "attempt_at": attempt})
+    if not recorded:
         resumed = _resume(escrow_id, customer_id=customer_id, order_uid=order_uid, payer=payer, fee=fee)
         if resumed is None:
             return
@@ -154,27 +121,19 @@ def release(escrow_id: str) -> None:
 
 def request_refund(order_uid: str) -> None:
     for item in _by_order(order_uid):
-        _table().update_item(Key={"escrow_id": item["escrow_id"]}, UpdateExpression="SET refund_requested = :t",
-                             ExpressionAttributeValues={":t": _now()})
+        store.set_attribute(item["escrow_id"], "refund_requested", _now())
 
 
 def _by_order(order_uid: str) -> list[dict]:
-    return _table().query(IndexName="by-order", KeyConditionExpression=Key("order_uid").eq(order_uid)).get("Items", [])
+    return store.by_order(order_uid)
 
 
 def get(escrow_id: str) -> dict | None:
-    return _table().get_item(Key={"escrow_id": escrow_id}, ConsistentRead=True).get("Item")
+    return store.get(escrow_id)
 
 
 def in_state(state: str) -> list[dict]:
-    items: list[dict] = []
-    kwargs: dict[str, Any] = {"IndexName": "by-state", "KeyConditionExpression": Key("state").eq(state)}
-    while True:
-        page = _table().query(**kwargs)
-        items += page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return store.in_state(state)
 
 
 def held() -> list[dict]:

@@ -147,7 +147,12 @@ def list_page(builder_id: str, limit: int, cursor: str | None) -> tuple[list[dic
                               "Limit": limit}
     if cursor:
         kwargs["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    resp = _table().query(**kwargs)
+    try:
+        resp = _table().query(**kwargs)
+    except ClientError as exc:  # a start key this index never issued
+        if exc.response["Error"]["Code"] != "ValidationException":
+            raise
+        raise ValueError("not a cursor of this index") from None
     last = resp.get("LastEvaluatedKey")
     nxt = base64.urlsafe_b64encode(json.dumps(last, default=str).encode()).decode().rstrip("=") if last else None
     return resp.get("Items", []), nxt

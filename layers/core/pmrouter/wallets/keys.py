@@ -8,15 +8,12 @@ import os
 import time
 from datetime import datetime, timezone
 
-from botocore.exceptions import ClientError
-
-from ..api.errors import ApiError, NotFound, ValidationFailed
 from ..auth import credentials as credstore
 from ..auth.apikeys import Principal
 from ..exchanges import errors as venue
 from ..exchanges.registry import get_adapter
-from ..settings import get_settings
-from ..store import dynamo
+from ..errors import Conflict, InvalidInput, NotFound, RateLimited
+from ..store import accounts
 
 audit = logging.getLogger("pmrouter.audit")
 EXPORTS_PER_HOUR = int(os.environ.get("PMROUTER_EXPORTS_PER_HOUR", "3"))
@@ -25,49 +22,19 @@ EXPORTS_PER_HOUR = int(os.environ.get("PMROUTER_EXPORTS_PER_HOUR", "3"))
 BUILDER_EXPORTS_PER_HOUR = int(os.environ.get("PMROUTER_BUILDER_EXPORTS_PER_HOUR", str(EXPORTS_PER_HOUR)))
 
 
-class Conflict(ApiError):
-    status, code = 409, "conflict"
-
-
-def _limited(limit: int, who: str) -> ApiError:
-    retry = 3600 - int(time.time()) % 3600
-    return ApiError(f"key export is limited to {limit} per hour{who}", status=429, code="rate_limit_exceeded",
-                    retryable=True, headers={"Retry-After": str(retry)})
+def _limited(limit: int, who: str) -> RateLimited:
+    return RateLimited(f"key export is limited to {limit} per hour{who}", retry_after=3600 - int(time.time()) % 3600)
 
 
 def _take_slot(account_id: str, counter: str, limit: int) -> bool:
-    """One export from `account_id`'s hourly allowance, counted in DynamoDB with conditional updates
-    (so the limit holds across function instances). False when the allowance is spent."""
-    table = dynamo.table(get_settings().accounts_table)
-    hour = int(time.time()) // 3600
-    names = {"#h": f"{counter}_hour", "#c": f"{counter}_count"}
-    attempts = (
-        ("SET #c = #c + :one", "#h = :h AND #c < :max"),
-        ("SET #h = :h, #c = :one", "attribute_not_exists(#h) OR #h <> :h"),
-    )
-    for update, condition in attempts:
-        values = {":h": hour, ":one": 1, **({":max": limit} if ":max" in condition else {})}
-        try:
-            table.update_item(Key={"customer_id": account_id}, UpdateExpression=update, ConditionExpression=condition,
-                              ExpressionAttributeNames=names, ExpressionAttributeValues=values)
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-    return False
+    """One export from `account_id`'s hourly allowance, counted in the store (so the limit holds
+    across function instances). False when the allowance is spent."""
+    return accounts.take_hourly_slot(account_id, counter, limit)
 
 
 def _give_back(account_id: str, counter: str) -> None:
     """Return a slot taken this hour (the other allowance refused the export)."""
-    try:
-        dynamo.table(get_settings().accounts_table).update_item(
-            Key={"customer_id": account_id}, UpdateExpression="SET #c = #c - :one",
-            ConditionExpression="#h = :h AND #c > :zero",
-            ExpressionAttributeNames={"#h": f"{counter}_hour", "#c": f"{counter}_count"},
-            ExpressionAttributeValues={":h": int(time.time()) // 3600, ":one": 1, ":zero": 0})
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    accounts.give_back_hourly_slot(account_id, counter)
 
 
 def _builder_of(customer_id: str) -> str | None:
@@ -79,7 +46,7 @@ def _builder_of(customer_id: str) -> str | None:
 
 def export_key(customer_id: str, wallet_type: str, *, principal: Principal, request_id: str | None) -> str:
     if wallet_type != "eoa":
-        raise ValidationFailed(["wallet_type must be eoa (Safe wallets are not available)"])
+        raise InvalidInput(["wallet_type must be eoa (Safe wallets are not available)"])
     stored = credstore.load(customer_id, "polymarket")
     if stored is None or stored.mode != "managed" or not stored.credentials.private_key:
         raise NotFound("no managed wallet: onboard with mode=managed first")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eth_account import Account
 
-from ..api.errors import NotSupported, ValidationFailed
+from ..errors import InvalidInput, NotSupported
 from ..auth import credentials as credstore
 from ..contract.builder import TokenBalance, WalletInfo
 from ..contract.trading import OnboardRequest, OnboardResponse
@@ -19,34 +19,31 @@ PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 
 async def onboard_managed(customer_id: str, req: OnboardRequest) -> OnboardResponse:
     if req.exchange != "polymarket":
-        raise ValidationFailed(["mode=managed is Polymarket only; for Kalshi create an account at kalshi.com and "
-                                "onboard with mode=self"])
+        raise InvalidInput(["mode=managed is Polymarket only; for Kalshi create an account at kalshi.com and "
+                            "onboard with mode=self"])
     if req.private_key or req.api_key_id or req.clob_api_key or req.clob_api_secret or req.clob_api_passphrase:
-        raise ValidationFailed(["mode=managed creates the wallet: do not send private_key or API credentials"])
+        raise InvalidInput(["mode=managed creates the wallet: do not send private_key or API credentials"])
     wallet_type = (req.wallet_type or "eoa").lower()
     if wallet_type == "eoa" and req.eoa_address:
-        raise ValidationFailed(["eoa_address is only valid with wallet_type=safe"])
+        raise InvalidInput(["eoa_address is only valid with wallet_type=safe"])
     if wallet_type == "safe":
         raise NotSupported("Safe wallets are not available yet; use wallet_type=eoa")
     if wallet_type != "eoa":
-        raise ValidationFailed([f"wallet_type must be eoa or safe, got {req.wallet_type!r}"])
+        raise InvalidInput([f"wallet_type must be eoa or safe, got {req.wallet_type!r}"])
     existing = credstore.load(customer_id, "polymarket")
     if existing is not None and existing.mode == "managed":
         return OnboardResponse(exchange="polymarket", mode="managed", status="already_linked",
                                linked_exchanges=credstore.linked_exchanges(customer_id), steps_completed=[],
                                eoa_address=existing.address)
     if existing is not None:
-        raise ValidationFailed(["this account already linked Polymarket with its own credentials (mode=self)"])
+        raise InvalidInput(["this account already linked Polymarket with its own credentials (mode=self)"])
     account = Account.create()
     key = "0x" + bytes(account.key).hex()
     adapter = get_adapter("polymarket")
-    try:
-        session = adapter.open_session(Credentials(private_key=key))
-        complete = await session.complete_credentials()
-        await adapter.open_session(complete).balance()
-    except venue.VenueError as exc:
-        from ..api.errors import from_venue_error
-        raise from_venue_error(exc) from None
+    # A venue's refusal propagates as a VenueError: the API turns it into the contract's error body.
+    session = adapter.open_session(Credentials(private_key=key))
+    complete = await session.complete_credentials()
+    await adapter.open_session(complete).balance()
     credstore.store(customer_id, "polymarket", complete, mode="managed", address=account.address)
     return OnboardResponse(exchange="polymarket", mode="managed", status="complete",
                            linked_exchanges=credstore.linked_exchanges(customer_id),
