@@ -15,6 +15,7 @@ import types
 
 import pytest
 
+from pmrouter.store import usage as usage_store
 from pmrouter.usage import limits
 
 FROZEN = 1_800_000_000.0  # one instant for every writer: the clock cannot tell their writes apart
@@ -67,10 +68,10 @@ def _take_concurrently(n: int, burst: int) -> list[int]:
 def test_writes_in_one_millisecond_never_lose_a_token(tables, frozen_clock, monkeypatch):
     burst = 5
     assert limits._lease_bucket("bucket#same-ms", 5.0, burst, 1)[0] == 1  # the bucket exists: 4 left
-    real = limits._table()
+    real = usage_store._table()
     n = 8
     together = _ReadTogether(real, n)
-    monkeypatch.setattr(limits, "_table", lambda: together)
+    monkeypatch.setattr(usage_store, "_table", lambda: together)
     granted = _take_concurrently(n, burst)
     assert sum(granted) <= burst - 1, granted
     left = real.get_item(Key={"pk": "bucket#same-ms"}, ConsistentRead=True)["Item"]

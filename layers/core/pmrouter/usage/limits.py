@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from botocore.exceptions import ClientError
-
-from ..settings import get_settings
-from ..store import dynamo
+from ..errors import RateLimited
+from ..store import usage as usage_store
 
 
 @dataclass(frozen=True)
@@ -54,9 +52,11 @@ def month_bounds(now: float | None = None) -> tuple[int, int]:
     return int(start.timestamp()), int(end.timestamp())
 
 
-class Limited(Exception):
+class Limited(RateLimited):
+    """The API answers it with the contract's 429 and the tier's limits (api/auth.py)."""
+
     def __init__(self, kind: str, retry_after: float, tier: Tier):
-        super().__init__(kind)
+        super().__init__(kind, retry_after=math.ceil(retry_after))
         self.kind = kind  # rate | monthly
         self.retry_after = retry_after
         self.tier = tier
@@ -69,70 +69,39 @@ class Admission:
     tokens_left: int = 0  # what this instance still holds of its lease (a lower bound on the bucket)
 
 
-def _table():
-    return dynamo.table(get_settings().usage_table)
-
-
 def _lease_bucket(bucket_id: str, rate: float, burst: int, want: int) -> tuple[int, float]:
     """Take up to `want` tokens from the shared bucket. Returns (granted, seconds until one token).
 
-    The optimistic lock is a version counter `v`, not the timestamp: two writers that read the same
-    state within one millisecond would both match on the timestamp and one update would be lost."""
-    table = _table()
+    The optimistic lock is a version counter (store/usage.write_bucket), not the timestamp: two
+    writers that read the same state within one millisecond would both match on the timestamp and
+    one update would be lost."""
     for _ in range(8):
         now_ms = int(time.time() * 1000)
-        item = table.get_item(Key={"pk": bucket_id}, ConsistentRead=True).get("Item")
+        item = usage_store.get_bucket(bucket_id)
         if item is None:
-            tokens, stamp, version = float(burst), now_ms, None
+            tokens, stamp = float(burst), now_ms
         else:
             elapsed = max(0.0, (now_ms - int(item["ms"])) / 1000)
             tokens, stamp = min(float(burst), float(item["tokens"]) + elapsed * rate), int(item["ms"])
-            version = int(item.get("v", 0))
         granted = min(want, int(tokens))
         if granted < 1:
             return 0, (1 - tokens) / rate
         # A clock behind the last writer's never moves the stamp back (that would refill twice).
-        values = {":t": Decimal(str(round(tokens - granted, 6))), ":ms": max(now_ms, stamp)}
-        try:
-            if version is None:
-                table.put_item(Item={"pk": bucket_id, "tokens": values[":t"], "ms": values[":ms"], "v": 1},
-                               ConditionExpression="attribute_not_exists(pk)")
-            elif "v" not in item:  # a bucket written before the version counter existed
-                table.update_item(Key={"pk": bucket_id}, UpdateExpression="SET tokens = :t, ms = :ms, v = :one",
-                                  ConditionExpression="attribute_not_exists(v) AND ms = :old",
-                                  ExpressionAttributeValues={**values, ":old": stamp, ":one": 1})
-            else:
-                table.update_item(Key={"pk": bucket_id}, UpdateExpression="SET tokens = :t, ms = :ms, v = :new",
-                                  ConditionExpression="v = :old",
-                                  ExpressionAttributeValues={**values, ":old": version, ":new": version + 1})
+        if usage_store.write_bucket(bucket_id, Decimal(str(round(tokens - granted, 6))), max(now_ms, stamp), item):
             return granted, 0.0
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
     return 0, 1 / rate  # heavy contention: treat as momentarily exhausted
 
 
 def _count_month(customer_id: str, n: int, cap: int) -> int:
     """Add `n` requests to this month's counter; refuse when the cap is reached."""
-    start, _ = month_bounds()
-    key = f"month#{customer_id}#{start}"
-    kwargs = {"Key": {"pk": key}, "UpdateExpression": "ADD used :n", "ExpressionAttributeValues": {":n": n},
-              "ReturnValues": "UPDATED_NEW"}
-    if cap:
-        kwargs["ConditionExpression"] = "attribute_not_exists(used) OR used < :cap"
-        kwargs["ExpressionAttributeValues"] = {":n": n, ":cap": cap}
-    try:
-        return int(_table().update_item(**kwargs)["Attributes"]["used"])
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise Limited("monthly", 0, TIERS["free"]) from None
-        raise
+    used = usage_store.add_to_month(customer_id, month_bounds()[0], n, cap)
+    if used is None:
+        raise Limited("monthly", 0, TIERS["free"])
+    return used
 
 
 def monthly_used(customer_id: str) -> int:
-    start, _ = month_bounds()
-    item = _table().get_item(Key={"pk": f"month#{customer_id}#{start}"}).get("Item")
-    return int(item["used"]) if item else 0
+    return usage_store.month_count(customer_id, month_bounds()[0])
 
 
 class Limiter:
