@@ -17,7 +17,7 @@ import pytest
 from eth_account import Account
 
 from pmrouter.chain import client as chain_client
-from pmrouter.chain import journal
+from pmrouter.store import chain_journal as journal
 from pmrouter.chain.client import web3_for
 from pmrouter.chain.config import configured
 from pmrouter.escrow import service as escrow_service

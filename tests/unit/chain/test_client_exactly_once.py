@@ -9,7 +9,8 @@ import threading
 import pytest
 from eth_account import Account
 
-from pmrouter.chain import artifacts, client as chain_client, journal
+from pmrouter.chain import artifacts, client as chain_client
+from pmrouter.store import chain_journal as journal
 from pmrouter.chain.client import ChainClient, web3_for
 from pmrouter.chain.config import configured
 from pmrouter.chain.errors import TransactionFailed

@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 from eth_account.signers.local import LocalAccount
 
-from . import journal
+from ..store import chain_journal as journal
+from ..store.chain_journal import IntentExists, NonceTaken, TxRecord
 from .config import ChainConfig
 from .errors import ChainUnavailable, TransactionFailed, TransactionPending
-from .journal import IntentExists, NonceTaken, TxRecord
 
 log = logging.getLogger("pmrouter.chain")
 

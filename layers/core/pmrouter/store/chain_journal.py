@@ -1,4 +1,4 @@
-"""The transaction journal (DynamoDB, `PMROUTER_CHAIN_TABLE`): one record per intent (for example
+"""The chain client's transaction journal (DynamoDB, `PMROUTER_CHAIN_TABLE`): one record per intent (for example
 `escrow-pull:<order id>`), written with the signed transaction BEFORE it is broadcast, and one nonce
 counter per sender.
 
@@ -22,7 +22,7 @@ from boto3.dynamodb.conditions import Key
 from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
-from ..store import dynamo
+from . import dynamo
 
 FINAL = frozenset({"mined", "reverted", "rejected", "dropped"})
 _ser = TypeSerializer()
@@ -58,7 +58,7 @@ class TxRecord:
 # cause is gone (an allowance given, a balance topped up); anything else recorded is final or in flight.
 _NEW_OR_REJECTED = "attribute_not_exists(tx_key) OR #s = :rejected"
 _NEW_OR_REJECTED_LOW = {"ConditionExpression": _NEW_OR_REJECTED, "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": {":rejected": {"S": "rejected"}}}
+                        "ExpressionAttributeValues": {":rejected": _ser.serialize("rejected")}}
 
 
 class NonceTaken(Exception):
@@ -96,15 +96,15 @@ def claim(table: str, chain_id: int, record: TxRecord, *, counter_was: int | Non
     """Record the signed transaction and advance the sender's counter past its nonce, atomically."""
     assert record.nonce is not None
     counter: dict[str, Any] = {
-        "TableName": table, "Key": {"tx_key": {"S": _counter_key(chain_id, record.sender)}},
+        "TableName": table, "Key": {"tx_key": _ser.serialize(_counter_key(chain_id, record.sender))},
         "UpdateExpression": "SET next_nonce = :next",
-        "ExpressionAttributeValues": {":next": {"N": str(record.nonce + 1)}},
+        "ExpressionAttributeValues": {":next": _ser.serialize(record.nonce + 1)},
     }
     if counter_was is None:
         counter["ConditionExpression"] = "attribute_not_exists(tx_key)"
     else:
         counter["ConditionExpression"] = "next_nonce = :was"
-        counter["ExpressionAttributeValues"][":was"] = {"N": str(counter_was)}
+        counter["ExpressionAttributeValues"][":was"] = _ser.serialize(counter_was)
     item = {"tx_key": _intent_key(record.intent), "sender": record.sender, "status": record.status,
             "nonce": record.nonce, "tx_hash": record.tx_hash, "raw_tx": record.raw_tx, "to": record.to,
             "pending": record.sender, "recorded_at": int(time.time())}
