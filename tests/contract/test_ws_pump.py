@@ -71,6 +71,7 @@ def _wait(pred, timeout=20.0):
 
 @pytest.fixture()
 def fn(stack, monkeypatch):
+    from pmrouter.store import stream_connections
     from pmrouter.stream import pump, serverless
     from shared.localstack.stack import load_function
 
@@ -88,7 +89,7 @@ def fn(stack, monkeypatch):
 
     call.api = api
     yield call
-    serverless._table().delete_item(Key=pump.LEASE_KEY)
+    stream_connections.drop_lease()
 
 
 def _seqs(frames):

@@ -23,16 +23,13 @@ import time
 import uuid
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
-
+from ..store import stream_connections as store
+from ..store.stream_connections import LEASE_KEY, connection_rows
 from .hub import Hub, Subscription
-from .serverless import _table
 from .session import AUTH_TIMEOUT_S, Outbox, dumps
 
 log = logging.getLogger("pmrouter.stream.pump")
 
-LEASE_KEY = {"pk": "pump", "sk": "lease"}
 LEASE_TTL_MS = 10_000
 RENEW_S = 2.0
 POLL_S = 0.5
@@ -41,32 +38,13 @@ HEARTBEAT_S = 10.0
 
 
 def lease_active(now_ms: int | None = None) -> bool:
-    item = _table().get_item(Key=LEASE_KEY, ConsistentRead=True).get("Item")
+    item = store.lease()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     return bool(item) and int(item.get("until_ms", 0)) > now_ms
 
 
-def connection_rows() -> list[dict[str, Any]]:
-    """Every connection's rows: `meta` (who, since when) and `sub#...` (its subscriptions)."""
-    rows, kwargs = [], {"FilterExpression": Attr("pk").begins_with("conn#"), "ConsistentRead": True}
-    while True:
-        page = _table().scan(**kwargs)
-        rows += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return rows
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def _set_row(pk: str, sk: str, expr: str, values: dict[str, Any] | None = None) -> None:
-    kwargs: dict[str, Any] = {"Key": {"pk": pk, "sk": sk}, "UpdateExpression": expr,
-                              "ConditionExpression": "attribute_exists(pk)"}
-    if values:
-        kwargs["ExpressionAttributeValues"] = values
-    try:
-        _table().update_item(**kwargs)
-    except ClientError as exc:  # the connection went away meanwhile
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    store.update_row_if_present(pk, sk, expr, values)  # a connection that went away meanwhile: nothing
 
 
 def _expire(api: Any, connection_id: str) -> None:
@@ -78,7 +56,7 @@ def _expire(api: Any, connection_id: str) -> None:
             call()
         except Exception as exc:  # already gone
             log.info("expiring %s: %s", connection_id, exc)
-    _table().delete_item(Key={"pk": f"conn#{connection_id}", "sk": "meta"})
+    store.close_connection(connection_id)
 
 
 class RemoteConnection:
@@ -133,32 +111,14 @@ class Pump:
     # --- the lease -------------------------------------------------------------------------------
 
     def _take_lease(self) -> bool:
-        item = _table().get_item(Key=LEASE_KEY, ConsistentRead=True).get("Item") or {}
-        seen = int(item.get("generation", -1))
-        try:
-            _table().update_item(
-                Key=LEASE_KEY, UpdateExpression="SET holder = :me, generation = :g, until_ms = :u",
-                ConditionExpression="attribute_not_exists(generation) OR generation = :seen",
-                ExpressionAttributeValues={":me": self.holder, ":g": seen + 1, ":seen": seen,
-                                           ":u": int(time.time() * 1000) + LEASE_TTL_MS})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        seen = int(store.lease().get("generation", -1))
+        if not store.take_lease(self.holder, seen, int(time.time() * 1000) + LEASE_TTL_MS):
+            return False
         self.generation = seen + 1
         return True
 
     def _renew(self) -> bool:
-        try:
-            _table().update_item(Key=LEASE_KEY, UpdateExpression="SET until_ms = :u",
-                                 ConditionExpression="holder = :me AND generation = :g",
-                                 ExpressionAttributeValues={":u": int(time.time() * 1000) + LEASE_TTL_MS,
-                                                            ":me": self.holder, ":g": self.generation})
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return store.renew_lease(self.holder, self.generation, int(time.time() * 1000) + LEASE_TTL_MS)
 
     # --- subscriptions ---------------------------------------------------------------------------
 

@@ -18,24 +18,14 @@ come from the long-lived side described in docs/streaming.md.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ..store import dynamo
+from ..store import stream_connections as rows
 from .book import BookId, LiveBook
 from .session import AUTH_TIMEOUT_S, Session
-
-TTL_S = 2 * 3600
-
-
-def _table():
-    return dynamo.table(os.environ["PMROUTER_STREAM_TABLE"])
-
 
 def _management():
     import boto3
@@ -90,18 +80,11 @@ class TableHub:
         return await self._rest.open_book(exchange, market_id, outcome)
 
     def subscriptions_of(self, customer_id: str) -> int:
-        item = _table().get_item(Key={"pk": f"cust#{customer_id}", "sk": "subs"}).get("Item") or {}
-        return int(item.get("n", 0))
+        return rows.customer_subscriptions(customer_id)
 
     def attach(self, session: "StoredSession", book: LiveBook, depth: int) -> _Sub:
         cap = session.tier.ws_subscriptions
-        try:
-            _table().update_item(Key={"pk": f"cust#{session.customer_id}", "sk": "subs"},
-                                 UpdateExpression="ADD n :one", ConditionExpression="attribute_not_exists(n) OR n < :cap",
-                                 ExpressionAttributeValues={":one": 1, ":cap": cap})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        if not rows.count_subscription(session.customer_id, cap):
             session.error(3002, f"max subscriptions reached (limit: {cap}, tier: {session.tier.name})",
                           book.ident.parsec_id)
             return None  # type: ignore[return-value]
@@ -109,30 +92,23 @@ class TableHub:
         if not self.pump_serves:  # with a pump, the first snapshot is its to send (seq 0 says so)
             self._rest.send_snapshot(sub)  # type: ignore[arg-type]
         ident = book.ident
-        _table().put_item(Item={"pk": f"conn#{self.connection_id}", "sk": f"sub#{ident.parsec_id}#{ident.outcome.lower()}",
-                                "book": f"{ident.parsec_id}#{ident.outcome.lower()}", "exchange": ident.exchange,
-                                "market_id": ident.market_id, "outcome": ident.outcome, "token_id": ident.token_id,
-                                "customer_id": session.customer_id, "depth": depth, "seq": sub.seq,
-                                "expires_at": int(time.time()) + TTL_S})
+        rows.put_subscription(self.connection_id, session.customer_id, parsec_id=ident.parsec_id,
+                              exchange=ident.exchange, market_id=ident.market_id, outcome=ident.outcome,
+                              token_id=ident.token_id, depth=depth, seq=sub.seq)
         return sub
 
     async def detach(self, sub: _Sub) -> None:
         ident = sub.book.ident
-        _table().delete_item(Key={"pk": f"conn#{self.connection_id}", "sk": f"sub#{ident.parsec_id}#{ident.outcome.lower()}"})
-        _table().update_item(Key={"pk": f"cust#{sub.session.customer_id}", "sk": "subs"},
-                             UpdateExpression="ADD n :m", ExpressionAttributeValues={":m": -1})
+        rows.drop_subscription(self.connection_id, sub.session.customer_id, ident.parsec_id, ident.outcome)
 
     async def resync(self, sub: _Sub) -> None:
         ident = sub.book.ident
-        key = {"pk": f"conn#{self.connection_id}", "sk": f"sub#{ident.parsec_id}#{ident.outcome.lower()}"}
         if self.pump_serves:  # the pump owns this subscription's server_seq: ask it
-            _table().update_item(Key=key, UpdateExpression="SET resync_ms = :t REMOVE owed_resync",
-                                 ExpressionAttributeValues={":t": int(time.time() * 1000)})
+            rows.ask_resync(self.connection_id, ident.parsec_id, ident.outcome)
             return
         sub.book = await self.open_book(ident.exchange, ident.market_id, ident.outcome)
         self._rest.send_snapshot(sub)  # type: ignore[arg-type]
-        _table().update_item(Key=key, UpdateExpression="SET seq = :s REMOVE owed_resync",
-                             ExpressionAttributeValues={":s": sub.seq})
+        rows.resynced(self.connection_id, ident.parsec_id, ident.outcome, sub.seq)
 
     async def watch_user(self, customer_id: str, exchanges) -> None:
         pass  # own fills travel on the long-lived side
@@ -159,8 +135,7 @@ class StoredSession(Session):
         from ..auth.apikeys import Principal
         from ..usage import limits
 
-        items = _table().query(KeyConditionExpression="pk = :p",
-                               ExpressionAttributeValues={":p": f"conn#{connection_id}"})["Items"]
+        items = rows.connection_items(connection_id)
         meta = next((i for i in items if i["sk"] == "meta"), {})
         hub = TableHub(connection_id)
         s = cls(hub, _Posted(), builder_customer_id=meta.get("builder_customer_id"))  # type: ignore[arg-type]
@@ -183,14 +158,12 @@ class StoredSession(Session):
         return s
 
     def save(self, connection_id: str) -> None:
-        values: dict[str, Any] = {":t": Decimal(str(round(self.bucket.tokens, 3))), ":s": Decimal(str(time.time()))}
-        expr = "SET tokens = :t, stamp = :s"
+        who = None
         if self.principal is not None:
-            values.update({":c": self.customer_id, ":p": self.principal.customer_id,
-                           ":a": self.principal.account_type, ":r": self.principal.tier})
-            expr += ", customer_id = :c, principal = :p, account_type = :a, tier = :r"
-        _table().update_item(Key={"pk": f"conn#{connection_id}", "sk": "meta"}, UpdateExpression=expr,
-                             ExpressionAttributeValues=values)
+            who = {"customer_id": self.customer_id, "principal": self.principal.customer_id,
+                   "account_type": self.principal.account_type, "tier": self.principal.tier}
+        rows.save_meta(connection_id, tokens=Decimal(str(round(self.bucket.tokens, 3))),
+                       stamp=Decimal(str(time.time())), who=who)
 
 
 async def _frame(connection_id: str, body: str) -> tuple[list[str], bool]:
@@ -208,11 +181,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     route, connection_id = rc.get("routeKey"), rc.get("connectionId", "")
     if route == "$connect":
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        item = {"pk": f"conn#{connection_id}", "sk": "meta", "connected_ms": int(time.time() * 1000),
-                "expires_at": int(time.time()) + TTL_S}
-        if headers.get("x-builder-customer-id"):
-            item["builder_customer_id"] = headers["x-builder-customer-id"]
-        _table().put_item(Item=item)
+        rows.open_connection(connection_id, builder_customer_id=headers.get("x-builder-customer-id"))
         return {"statusCode": 200}
     if route == "$disconnect":
         asyncio.run(_disconnect(connection_id))
@@ -230,5 +199,5 @@ async def _disconnect(connection_id: str) -> None:
     session = await StoredSession.restore(connection_id)
     for sub in list(session.subs.values()):
         await session.hub.detach(sub)  # type: ignore[arg-type]
-    _table().delete_item(Key={"pk": f"conn#{connection_id}", "sk": "meta"})
+    rows.close_connection(connection_id)
 
