@@ -123,7 +123,7 @@ async def preview(api: Api, args: dict[str, Any]) -> dict[str, Any]:
     tick = book.get("tick_size") or market.get("tick_size")
     min_size = book.get("min_order_size") or market.get("min_order_size")
     try:  # the order path's tick and size rules, at the tick the venue quotes now
-        rules.check_price_and_size(SimpleNamespace(), SimpleNamespace(tick_size=tick, min_order_size=min_size),
+        rules.check_price_and_size(None, SimpleNamespace(tick_size=tick, min_order_size=min_size),
                                    price, size)
     except Exception as exc:
         problems += _problems(exc)

@@ -60,7 +60,8 @@ def _on_grid(value: float, step: float) -> bool:
     return math.isclose(steps, round(steps), abs_tol=1e-6)
 
 
-def check_price_and_size(adapter: ExchangeAdapter, market: VenueMarket, price: float, size: float) -> None:
+def check_price_and_size(adapter: ExchangeAdapter | None, market: VenueMarket, price: float, size: float) -> None:
+    """`adapter` None checks against the market's own tick (MCP's preview, which has only the API's answers)."""
     problems = []
     if not (isinstance(price, (int, float)) and math.isfinite(price) and 0 < price < 1):
         problems.append(f"price must be strictly between 0 and 1; got {price}")
@@ -78,6 +79,6 @@ def check_price_and_size(adapter: ExchangeAdapter, market: VenueMarket, price: f
         raise ValidationFailed(problems)
 
 
-def tick_for(adapter: ExchangeAdapter, market: VenueMarket, price: float) -> float | None:
+def tick_for(adapter: ExchangeAdapter | None, market: VenueMarket, price: float) -> float | None:
     """The tick at `price` (Kalshi's grids vary by price: `ExchangeAdapter.tick_at`)."""
-    return adapter.tick_at(market, price)
+    return adapter.tick_at(market, price) if adapter is not None else market.tick_size
