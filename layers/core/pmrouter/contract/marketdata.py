@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from ..exchanges.base import PublicTrade
 from .common import WireModel
 
 Level = list[float]  # [price, size]
@@ -63,27 +64,12 @@ class PriceResponse(WireModel):
     candles: list[CandleOut]
 
 
-class TradeOut(WireModel):
-    price: float
-    size: float
-    timestamp: datetime
-    source_channel: str
-    id: str | None = None
-    side: str | None = None
-    aggressor_side: str | None = None
-    outcome: str | None = None
-    yes_price: float | None = None
-    no_price: float | None = None
-    tx_hash: str | None = None
-    taker_address: str | None = None
-
-
 class TradesResponse(WireModel):
     parsec_id: str
     exchange: str
     outcome: str
     market_id: str
-    trades: list[TradeOut]
+    trades: list[PublicTrade]  # the adapters' type is the wire model (one definition)
     token_id: str | None = None
     has_more: bool | None = None
     next_cursor: str | None = None

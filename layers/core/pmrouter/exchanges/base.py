@@ -164,6 +164,9 @@ class Candle:
 
 @dataclass(frozen=True)
 class PublicTrade:
+    """One public trade, as adapters return it and as `/trades` serialises it (the contract's trade
+    object: `contract.marketdata.TradesResponse.trades`), so its fields are the wire's."""
+
     price: float  # price of the requested outcome, 0..1
     size: float
     timestamp: datetime

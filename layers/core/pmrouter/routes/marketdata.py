@@ -26,7 +26,6 @@ from ..contract.marketdata import (
     OrderbookHistoryResult,
     OrderbookResponse,
     PriceResponse,
-    TradeOut,
     TradesResponse,
 )
 from ..exchanges.base import Interval
@@ -180,7 +179,7 @@ async def list_trades(
     market = await adapter.get_market(ref.market_id)
     chosen = pick_outcome(market, outcome)
     page = await adapter.get_trades(market, chosen, start, end_ts, size, venue_cursor)
-    trades = [TradeOut(**{k: getattr(t, k) for k in TradeOut.model_fields}) for t in page.trades[:size]]
+    trades = page.trades[:size]
     has_more = page.next_cursor is not None
     return TradesResponse(
         parsec_id=market.parsec_id, exchange=market.exchange, outcome=chosen.name,
