@@ -529,14 +529,16 @@ def _aligned_groups(feats: list[_Feat], pairs: Iterable[tuple[int, int]]) -> set
 
 
 def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
-    if a.outcomes[0] != b.outcomes[0]:
-        return True
-    if a.outcomes[0] == "categorical":
-        sa, sb = a.outcomes[1], b.outcomes[1]
-        if not sa or not sb or len(sa & sb) / len(sa | sb) < 0.5:
-            return True
+    # cheapest and most often decisive first (numbers refuse about a third of all candidates)
     if a.numbers and b.numbers and a.numbers != b.numbers:
         return True
+    oa, ob = a.outcomes, b.outcomes
+    if oa[0] != ob[0]:
+        return True
+    if oa[0] == "categorical":
+        sa, sb = oa[1], ob[1]
+        if not sa or not sb or len(sa & sb) / len(sa | sb) < 0.5:
+            return True
     if a.direction and b.direction and a.direction != b.direction:
         return True
     if a.end_day is not None and b.end_day is not None:
@@ -585,6 +587,8 @@ def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> s
 
 def _dates_agree(da: frozenset, db: frozenset) -> bool:
     """Explicit dates in both texts must not contradict (missing year/day is a wildcard)."""
+    if not da.isdisjoint(db):
+        return True  # the same date written on both sides (the common case)
     for ya, ma, dd_a in da:
         for yb, mb, dd_b in db:
             if ma == mb and (ya is None or yb is None or ya == yb) and (dd_a is None or dd_b is None or dd_a == dd_b):
@@ -710,6 +714,8 @@ def _match_markets(markets: list[VenueMarket]) -> MatchResult:
 
     candidates: set[tuple[int, int]] = set()
     exch = [f.exchange for f in feats]
+    # a (token, day) list is probed by every market near it: keep it filtered per probing exchange (same order)
+    others: dict[tuple[int, str], list[int]] = {}
     for f in feats:
         day = f.end_day if f.end_day is not None else f.latest_day
         days = (day - 1, day, day + 1, None) if day is not None else (None,)
@@ -727,12 +733,16 @@ def _match_markets(markets: list[VenueMarket]) -> MatchResult:
             continue
         probes.sort(key=lambda p: p[0])
         acc: dict[int, float] = {}
+        get = acc.get
         ex = f.exchange
         for _size, w, lists in probes[:BLOCK_TOKENS]:
             for pl in lists:
-                for j in pl:
-                    if exch[j] != ex:
-                        acc[j] = acc.get(j, 0.0) + w
+                key = (id(pl), ex)
+                other = others.get(key)
+                if other is None:
+                    other = others[key] = [j for j in pl if exch[j] != ex]
+                for j in other:
+                    acc[j] = get(j, 0.0) + w
         if not acc:
             continue
         if len(acc) > MAX_CANDIDATES:
@@ -748,7 +758,8 @@ def _match_markets(markets: list[VenueMarket]) -> MatchResult:
     aligned = _aligned_groups(feats, candidates)
     scored: dict[tuple[int, int], tuple[float, bool]] = {}
     for i, j in candidates:
-        scored[(i, j)] = _score(feats[i], feats[j], (feats[i].group, feats[j].group) in aligned)
+        fi, fj = feats[i], feats[j]
+        scored[(i, j)] = _score(fi, fj, aligned and (fi.group, fj.group) in aligned)
 
     # one-to-one per exchange pair, greedy by score; a link that may not be HIGH is capped just below it
     edges = sorted(((min(s, HIGH - 0.0001) if not ok else s, i, j) for (i, j), (s, ok) in scored.items() if s >= LOW),
