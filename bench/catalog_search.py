@@ -206,7 +206,7 @@ def main() -> None:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
         from moto import mock_aws
 
-        from pmrouter.catalog.snapshot import SnapshotStore
+        from pmrouter.store.catalog_snapshots import SnapshotStore
         from pmrouter.store import dynamo
         with mock_aws():
             dynamo.reset()

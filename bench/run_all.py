@@ -88,7 +88,7 @@ def bench_endpoints(base: str, key: str, n: int) -> dict:
 
 def bench_100k(base: str, key: str, n: int) -> dict:
     from pmrouter.catalog import loader
-    from pmrouter.catalog.snapshot import SnapshotStore
+    from pmrouter.store.catalog_snapshots import SnapshotStore
 
     sys.path.insert(0, str(ROOT / "bench"))
     from catalog_search import synthetic_catalog  # type: ignore[import-not-found]

@@ -12,17 +12,11 @@ from moto import mock_aws
 
 from pmrouter.catalog import loader
 from pmrouter.catalog.index import CatalogIndex
-from pmrouter.catalog.snapshot import (
-    SnapshotConflict,
-    SnapshotStore,
-    decode_chunks,
-    encode_chunks,
-    market_to_row,
-    row_to_market,
-)
+from pmrouter.catalog.snapshot import decode_chunks, encode_chunks, market_to_row, row_to_market
 from pmrouter.exchanges.base import VenueMarket, VenueOutcome
 from pmrouter.settings import reload_settings
 from pmrouter.store import dynamo
+from pmrouter.store.catalog_snapshots import SnapshotConflict, SnapshotStore
 
 TABLE = "test-catalog"
 T0 = datetime(2026, 5, 17, 12, 30, 15, 123456, tzinfo=timezone.utc)

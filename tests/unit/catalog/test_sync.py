@@ -8,7 +8,8 @@ import pytest
 from moto import mock_aws
 
 from pmrouter.catalog import loader, sync
-from pmrouter.catalog.snapshot import Snapshot, SnapshotStore
+from pmrouter.catalog.snapshot import Snapshot
+from pmrouter.store.catalog_snapshots import SnapshotStore
 from pmrouter.exchanges.base import Capabilities, ExchangeAdapter, FeeModel, VenueMarket, VenueOutcome
 from pmrouter.exchanges.errors import VenueUnavailable
 from pmrouter.settings import reload_settings

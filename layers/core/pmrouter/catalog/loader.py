@@ -13,7 +13,7 @@ import time
 
 from ..settings import get_settings
 from .index import CatalogIndex
-from .snapshot import SnapshotStore
+from ..store.catalog_snapshots import CatalogTableMissing, SnapshotStore
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +37,12 @@ def _store() -> SnapshotStore:
 
 
 def _load(meta: dict | None = None) -> CatalogIndex | None:
-    from botocore.exceptions import ClientError
     t0 = time.perf_counter()
     try:
         index = _store().load_index(meta)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            log.warning("catalog table %s does not exist", get_settings().catalog_table)
-            return None
-        raise
+    except CatalogTableMissing:
+        log.warning("catalog table %s does not exist", get_settings().catalog_table)
+        return None
     if index is None:
         return None
     if _FREEZE_GC:

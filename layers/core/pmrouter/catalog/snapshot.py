@@ -1,15 +1,6 @@
-"""Catalog snapshots in DynamoDB: serialised markets (plus precomputed matches) in compressed chunks.
-
-Layout in the catalog table (`pk` S HASH, `sk` S RANGE):
-
-    pk="snapshot#<version>"  sk="chunk#00001" ...   data=B (zlib of compact JSON, <= ~350 KB), n=N
-    pk="meta"                sk="current"           version, chunks, market_count, created_at, venues{...}
-
-A writer puts every chunk first and flips the pointer LAST with a conditional write (the pointer must
-still name the version the writer started from, so a slower concurrent sync can never roll it back).
-Readers read the pointer, then exactly the chunks it names, so they never see a half-written snapshot.
-After the flip, snapshots older than the previous one are deleted (current and previous are kept, so a
-reader that read the pointer just before the flip can still finish).
+"""Catalog snapshots, the codec: markets (plus precomputed matches and events) as compact JSON rows in
+compressed, self-contained chunks, and back. Where the chunks are stored (the catalog table, the pointer
+and its conditional flip) is store/catalog_snapshots.py.
 
 Each chunk is self-contained JSON:
     {"v": 1, "fields": [...], "markets": [[...row...], ...], "matches": {parsec_id: [[pid, ex, conf, tier, src]]},
@@ -19,32 +10,23 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import gc
 import json
-import logging
-import time
 import uuid
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from ..exchanges.base import VenueMarket, VenueOutcome
-from ..settings import get_settings
 
 try:  # faster decode where available (the layer does not require it)
     import orjson as _orjson  # type: ignore
 except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
-log = logging.getLogger(__name__)
-
 FORMAT_VERSION = 1
 MAX_CHUNK_BYTES = 350_000
-META_KEY = {"pk": {"S": "meta"}, "sk": {"S": "current"}}
-_SNAPSHOT_PREFIX = "snapshot#"
 
 _DT_FIELDS = ("created_at", "updated_at", "end_date", "event_start_time")
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(VenueMarket))
@@ -53,10 +35,6 @@ _FIELD_INDEX = {name: i for i, name in enumerate(FIELDS)}
 
 class SnapshotError(RuntimeError):
     """A snapshot could not be read or written."""
-
-
-class SnapshotConflict(SnapshotError):
-    """The pointer moved while we were writing: another sync published first."""
 
 
 # --- market <-> row ----------------------------------------------------------------------------------
@@ -291,251 +269,3 @@ def new_version(now: datetime | None = None) -> str:
     """Sortable by time, unique across concurrent writers."""
     now = now or datetime.now(timezone.utc)
     return f"{now:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
-
-
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items() if v is not None}
-    if isinstance(value, (list, tuple)):
-        return [_to_dynamo(v) for v in value]
-    return value
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
-    return value
-
-
-class SnapshotStore:
-    """Reads and writes snapshots in the catalog table (low-level DynamoDB client)."""
-
-    def __init__(self, table_name: str | None = None, *, max_workers: int = 16):
-        self.table_name = table_name or get_settings().catalog_table
-        self.max_workers = max_workers
-
-    @property
-    def _client(self):
-        from ..store.dynamo import client
-        return client("dynamodb")
-
-    # --- pointer -----------------------------------------------------------------------------------
-    def read_meta(self) -> dict | None:
-        """The current pointer, or None when no snapshot was ever published."""
-        from boto3.dynamodb.types import TypeDeserializer
-        resp = self._client.get_item(TableName=self.table_name, Key=META_KEY, ConsistentRead=True)
-        item = resp.get("Item")
-        if not item:
-            return None
-        des = TypeDeserializer()
-        meta = {k: _from_dynamo(des.deserialize(v)) for k, v in item.items() if k not in ("pk", "sk")}
-        return meta
-
-    def _put_pointer(self, meta: dict, expected_version: str | None) -> None:
-        from boto3.dynamodb.types import TypeSerializer
-        from botocore.exceptions import ClientError
-        ser = TypeSerializer()
-        item = dict(META_KEY)
-        item.update({k: ser.serialize(_to_dynamo(v)) for k, v in meta.items() if v is not None})
-        if expected_version is None:
-            cond, values = "attribute_not_exists(pk)", None
-        else:
-            cond, values = "version = :prev", {":prev": {"S": expected_version}}
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": item, "ConditionExpression": cond}
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
-        try:
-            self._client.put_item(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise SnapshotConflict("the catalog pointer moved during the write") from exc
-            raise
-
-    # --- write -------------------------------------------------------------------------------------
-    def write(self, markets: Sequence[VenueMarket], matches: dict[str, list[dict]] | None = None,
-              event_matches: dict[str, list[dict]] | None = None, *, venues: dict[str, dict] | None = None,
-              expected_version: str | None = None, version: str | None = None,
-              extra_meta: dict[str, Any] | None = None, cleanup: bool = True) -> dict:
-        """Publish a snapshot: chunks, then the pointer (conditional on `expected_version` still being
-        current; None = no pointer yet). Returns the new pointer. Raises SnapshotConflict if the pointer
-        moved (our chunks are then removed)."""
-        version = version or new_version()
-        unique: dict[str, VenueMarket] = {}
-        for m in markets:
-            unique.setdefault(m.parsec_id, m)  # the index keeps the first of duplicate ids, so do we
-        markets = list(unique.values())
-        t0 = time.perf_counter()
-        chunks = encode_chunks(markets, matches, event_matches)
-        t1 = time.perf_counter()
-        self._write_chunks(version, chunks)
-        t2 = time.perf_counter()
-        counts: dict[str, int] = {}
-        for m in markets:
-            counts[m.exchange] = counts.get(m.exchange, 0) + 1
-        meta = {
-            "version": version,
-            "format": FORMAT_VERSION,
-            "chunks": len(chunks),
-            "bytes": sum(len(c) for _, c in chunks),
-            "market_count": len(markets),
-            "match_count": sum(len(v) for v in (matches or {}).values()),
-            "event_match_count": sum(len(v) for v in (event_matches or {}).values()),
-            "created_at": datetime.now(timezone.utc).isoformat(),
-            "previous_version": expected_version,
-            "exchange_counts": counts,
-            "venues": venues or {},
-        }
-        if extra_meta:
-            meta.update(extra_meta)
-        try:
-            self._put_pointer(meta, expected_version)
-        except SnapshotConflict:
-            self.delete_version(version, len(chunks))
-            raise
-        meta["timings"] = {"encode_s": round(t1 - t0, 3), "write_s": round(time.perf_counter() - t1, 3),
-                           "chunks_s": round(t2 - t1, 3)}
-        if cleanup:
-            try:
-                self.cleanup(keep={version, expected_version} - {None})
-            except Exception:  # pragma: no cover - cleanup is best effort
-                log.exception("catalog snapshot cleanup failed")
-        return meta
-
-    def _write_chunks(self, version: str, chunks: Sequence[tuple[str, bytes]]) -> None:
-        pk = {"S": _SNAPSHOT_PREFIX + version}
-        items = [{"pk": pk, "sk": {"S": f"chunk#{i + 1:05d}"}, "kind": {"S": kind}, "data": {"B": blob}}
-                 for i, (kind, blob) in enumerate(chunks)]
-        # BatchWriteItem takes <= 25 items and <= 16 MB; chunks are <= 350 KB, so 25 always fit.
-        batches = [items[i:i + 25] for i in range(0, len(items), 25)]
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, max(1, len(batches)))) as pool:
-            list(pool.map(lambda b: self._batch_write([{"PutRequest": {"Item": it}} for it in b]), batches))
-
-    def _batch_write(self, requests: list[dict]) -> None:
-        pending = {self.table_name: requests}
-        for attempt in range(10):
-            resp = self._client.batch_write_item(RequestItems=pending)
-            pending = resp.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            time.sleep(min(2.0, 0.05 * 2 ** attempt))
-        raise SnapshotError("DynamoDB kept returning unprocessed items")
-
-    # --- read --------------------------------------------------------------------------------------
-    def load(self, meta: dict | None = None, *, retries: int = 3) -> Snapshot | None:
-        """The snapshot `meta` names (default: the current one) as VenueMarkets; None when none exists."""
-        raw = self.load_raw(meta, retries=retries)
-        return None if raw is None else Snapshot.from_raw(raw)
-
-    def load_index(self, meta: dict | None = None, *, retries: int = 3):
-        """The snapshot `meta` names (default: the current one) as a CatalogIndex; None when none exists.
-        Rows stay compact until a market is returned; the stored word index is reused."""
-        from .index import CatalogIndex, Postings
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # millions of fresh containers: generational GC passes would triple the load time
-        try:
-            raw = self.load_raw(meta, retries=retries)
-            if raw is None:
-                return None
-            postings = Postings.from_export(raw.search_blob) if raw.search_blob else None
-            fields = raw.fields
-            return CatalogIndex.from_rows(fields, raw.rows, materialize=lambda row: row_to_market(row, fields),
-                                          postings=postings, matches=raw.matches, event_matches=raw.event_matches,
-                                          version=raw.version, meta=raw.meta)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-
-    def load_raw(self, meta: dict | None = None, *, retries: int = 3) -> RawSnapshot | None:
-        for _attempt in range(retries):
-            meta = meta if meta is not None else self.read_meta()
-            if meta is None:
-                return None
-            try:
-                return self._load_version(meta)
-            except _MissingChunk:
-                # The pointer moved twice while we read and our version was cleaned up: start over.
-                log.warning("catalog snapshot %s vanished while loading; retrying", meta.get("version"))
-                meta = None
-        raise SnapshotError("could not read a consistent catalog snapshot")
-
-    def _load_version(self, meta: dict) -> RawSnapshot:
-        version, n = meta["version"], int(meta["chunks"])
-        pk = _SNAPSHOT_PREFIX + version
-        client = self._client
-
-        def fetch(i: int) -> tuple[str, bytes]:
-            resp = client.get_item(TableName=self.table_name, Key={"pk": {"S": pk}, "sk": {"S": f"chunk#{i + 1:05d}"}})
-            item = resp.get("Item")
-            if not item:
-                raise _MissingChunk(i)
-            kind, blob = item.get("kind", {}).get("S", "m"), item["data"]["B"]
-            return kind, (blob if kind == "i" else zlib.decompress(blob))  # zlib releases the GIL
-
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, max(1, n))) as pool:
-            parts = list(pool.map(fetch, range(n)))
-        raw = decode_chunks(version, parts, meta, compressed=False)
-        if "market_count" in meta and int(meta["market_count"]) != len(raw.rows):
-            raise SnapshotError(f"snapshot {version}: {len(raw.rows)} markets, pointer says {meta['market_count']}")
-        return raw
-
-    # --- housekeeping ------------------------------------------------------------------------------
-    def list_versions(self) -> dict[str, int]:
-        """version -> number of chunk items, for every snapshot stored."""
-        out: dict[str, int] = {}
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "ProjectionExpression": "pk, sk",
-                                  "FilterExpression": "begins_with(pk, :p)",
-                                  "ExpressionAttributeValues": {":p": {"S": _SNAPSHOT_PREFIX}}}
-        while True:
-            resp = self._client.scan(**kwargs)
-            for it in resp.get("Items", []):
-                v = it["pk"]["S"][len(_SNAPSHOT_PREFIX):]
-                out[v] = out.get(v, 0) + 1
-            if "LastEvaluatedKey" not in resp:
-                return out
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-    def delete_version(self, version: str, chunks: int | None = None) -> None:
-        pk = {"S": _SNAPSHOT_PREFIX + version}
-        if chunks is None:
-            keys = self._chunk_keys(version)
-        else:
-            keys = [{"pk": pk, "sk": {"S": f"chunk#{i + 1:05d}"}} for i in range(chunks)]
-        for i in range(0, len(keys), 25):
-            self._batch_write([{"DeleteRequest": {"Key": k}} for k in keys[i:i + 25]])
-
-    def _chunk_keys(self, version: str) -> list[dict]:
-        keys: list[dict] = []
-        kwargs: dict[str, Any] = {"TableName": self.table_name, "ProjectionExpression": "pk, sk",
-                                  "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": {"S": _SNAPSHOT_PREFIX + version}}}
-        while True:
-            resp = self._client.query(**kwargs)
-            keys.extend({"pk": it["pk"], "sk": it["sk"]} for it in resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return keys
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
-
-    def cleanup(self, keep: Iterable[str]) -> list[str]:
-        """Delete snapshots older than the oldest kept version (never newer ones: those may be in the
-        middle of being written by a concurrent sync). Returns the versions deleted."""
-        keep = set(keep)
-        if not keep:
-            return []
-        oldest_kept = min(keep)
-        deleted = []
-        for version in sorted(self.list_versions()):
-            if version in keep or version >= oldest_kept:
-                continue
-            self.delete_version(version)
-            deleted.append(version)
-        return deleted
-
-
-class _MissingChunk(SnapshotError):
-    pass

@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 from ..exchanges.base import ExchangeAdapter, VenueMarket
 from .matching import match_markets
-from .snapshot import Snapshot, SnapshotConflict, SnapshotStore
+from ..store.catalog_snapshots import SnapshotConflict, SnapshotStore
+from .snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
