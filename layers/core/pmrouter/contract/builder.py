@@ -5,6 +5,7 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from .common import WireModel
+from .trading import OnboardRequest
 
 
 class TokenBalance(WireModel):
@@ -89,3 +90,18 @@ class BuilderOnboardResponse(WireModel):
     affiliate_address: str | None = None
     fee_bps: int | None = None
     wallet: WalletInfo | None = None
+
+
+class BuilderOnboardRequest(OnboardRequest):
+    customer_id: str
+
+
+class EscrowConfigResponse(WireModel):
+    fee_escrow_enabled: bool
+    escrow_contract_address: str
+    min_fee_usdc: str
+    min_fee_bps: int
+    treasury_address: str
+    affiliate_fee_bps: int
+    fee_bps: int | None = None
+    affiliate_address: str | None = None

@@ -9,8 +9,7 @@ from ..api.auth import ActingCustomer, CurrentPrincipal
 from ..api.errors import ApiError, NotSupported, ValidationFailed
 from ..api.selectors import adapter_for
 from ..auth import credentials as credstore
-from ..contract.builder import WalletInfo
-from ..contract.common import WireModel
+from ..contract.account import LinkedExchange, WalletResponse
 from ..contract.trading import ExportKeyRequest, ExportKeyResponse, OnboardRequest, OnboardResponse, PingResult
 from ..exchanges import errors as venue
 from ..exchanges.base import Credentials
@@ -112,15 +111,6 @@ async def ping(customer_id: ActingCustomer, exchange: Annotated[str | None, Quer
     return out
 
 
-class LinkedExchange(WireModel):
-    exchange: str
-    has_credentials: bool
-
-
-class WalletResponse(WireModel):
-    wallets: list[WalletInfo]
-    linked_exchanges: list[LinkedExchange]
-    wallet: WalletInfo | None = None
 
 
 @router.get("/wallet", response_model=WalletResponse, response_model_exclude_none=True)

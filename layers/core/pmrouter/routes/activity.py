@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from ..api.auth import CurrentPrincipal
 from ..api.errors import MissingParameter, ValidationFailed
 from ..api.selectors import clamp_limit, exchanges_param
-from ..contract.common import WireModel
+from ..contract.account import UserActivityResponse, VenueStatus
 from ..exchanges.errors import VenueError
 from ..exchanges.registry import get_adapter
 
@@ -18,14 +18,6 @@ router = APIRouter(tags=["account"])
 DEFAULT_VENUES = ["polymarket", "opinion", "limitless", "predictfun"]
 
 
-class VenueStatus(WireModel):
-    success: bool
-    error: str | None = None
-
-
-class UserActivityResponse(WireModel):
-    exchanges: dict[str, Any]
-    status: dict[str, VenueStatus]
 
 
 async def _one(exchange: str, address: str, limit: int) -> tuple[str, Any, VenueStatus]:

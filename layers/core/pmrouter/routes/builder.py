@@ -9,8 +9,10 @@ from ..api.auth import CurrentPrincipal
 from ..api.errors import ValidationFailed
 from ..api.selectors import clamp_limit, identifier
 from ..builders import users
-from ..contract.builder import BuilderOnboardResponse, BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UpdateUserRequest, UserList
-from ..contract.common import WireModel
+from ..contract.builder import (
+    BuilderOnboardRequest, BuilderOnboardResponse, BuilderUser, CreateUserRequest, CreateUserResponse, EscrowConfigResponse,
+    PoolResponse, UpdateUserRequest, UserList,
+)
 from ..contract.trading import OnboardRequest
 from .account import onboard_self
 
@@ -51,8 +53,6 @@ async def deactivate_user(principal: CurrentPrincipal, customer_id: str) -> Resp
     return Response(status_code=204)
 
 
-class BuilderOnboardRequest(OnboardRequest):
-    customer_id: str
 
 
 @router.post("/onboard", response_model=BuilderOnboardResponse, response_model_exclude_none=True)
@@ -74,15 +74,6 @@ async def onboard_user(principal: CurrentPrincipal, body: Annotated[BuilderOnboa
     return BuilderOnboardResponse(customer_id=body.customer_id, fee_escrow_enabled=False, **done.model_dump())
 
 
-class EscrowConfigResponse(WireModel):
-    fee_escrow_enabled: bool
-    escrow_contract_address: str
-    min_fee_usdc: str
-    min_fee_bps: int
-    treasury_address: str
-    affiliate_fee_bps: int
-    fee_bps: int | None = None
-    affiliate_address: str | None = None
 
 
 @router.get("/escrow/config", response_model=EscrowConfigResponse, response_model_exclude_none=True)
