@@ -15,8 +15,7 @@ from typing import Any, Mapping
 
 from ..exchanges.base import Credentials
 from ..cache import TtlCache
-from ..settings import get_settings
-from ..store import dynamo
+from ..store import credentials as records
 from . import vault
 
 SECRET_FIELDS = ("api_key_id", "private_key", "clob_api_key", "clob_api_secret", "clob_api_passphrase")
@@ -74,15 +73,10 @@ class StoredCredentials:
     address: str | None
 
 
-def _table():
-    return dynamo.table(get_settings().credentials_table)
-
-
 def store(customer_id: str, exchange: str, creds: Credentials, *, mode: str, address: str | None = None) -> None:
     """Write the customer's credentials for this exchange. A managed wallet's key already there is
     never overwritten: it is kept first as a retired record (pmrouter may hold its only copy)."""
-    existing = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange},
-                                 ConsistentRead=True).get("Item")
+    existing = records.get(customer_id, exchange, consistent=True)
     if existing and existing.get("mode") == "managed" and "ct" in existing:
         _retire(existing)
     sealed = vault.seal(creds.as_dict(), _context(customer_id, exchange))
@@ -96,7 +90,7 @@ def store(customer_id: str, exchange: str, creds: Credentials, *, mode: str, add
     }
     if address:
         item["address"] = address
-    _table().put_item(Item=item)
+    records.put(item)
     _cache.pop((customer_id, exchange))
 
 
@@ -109,7 +103,7 @@ def load(customer_id: str, exchange: str) -> StoredCredentials | None:
     hit, value = _cache.lookup((customer_id, exchange))
     if hit:
         return value
-    item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange}).get("Item")
+    item = records.get(customer_id, exchange)
     value = None
     if item and item.get("status") == "active":
         secret = vault.open_sealed(vault.Sealed.from_item(item), _context(customer_id, exchange))
@@ -119,27 +113,21 @@ def load(customer_id: str, exchange: str) -> StoredCredentials | None:
 
 
 def updated_at(customer_id: str, exchange: str):
-    item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange},
-                             ProjectionExpression="updated_at").get("Item")
+    item = records.get(customer_id, exchange, fields="updated_at")
     if not item:
         return None
     return datetime.fromisoformat(item["updated_at"])
 
 
 def linked_exchanges(customer_id: str) -> list[str]:
-    from boto3.dynamodb.conditions import Key
-
-    items = _table().query(KeyConditionExpression=Key("customer_id").eq(customer_id)).get("Items", [])
+    items = records.for_customer(customer_id)
     return sorted(i["exchange"] for i in items if i.get("status") == "active" and "#" not in i["exchange"])
 
 
 def deactivate(customer_id: str, exchange: str) -> None:
     """Switch the credentials off for good: nothing loads them any more. The sealed blob stays (a
     managed wallet's key may control funds; the operator recovers it with `pmrouter wallet recover`)."""
-    _table().update_item(Key={"customer_id": customer_id, "exchange": exchange},
-                         UpdateExpression="SET #s = :d, deactivated_at = :t",
-                         ExpressionAttributeNames={"#s": "status"},
-                         ExpressionAttributeValues={":d": "deactivated", ":t": datetime.now(timezone.utc).isoformat()})
+    records.set_status(customer_id, exchange, "deactivated", datetime.now(timezone.utc).isoformat())
     _cache.pop((customer_id, exchange))
 
 
@@ -153,22 +141,18 @@ def _retire(item: dict[str, Any]) -> None:
     secret = vault.open_sealed(vault.Sealed.from_item(item), _context(customer_id, exchange))
     name = f"{exchange}{RETIRED}{datetime.now(timezone.utc).isoformat()}"
     kept = {k: v for k, v in item.items() if k in ("mode", "address", "updated_at", "exported_at")}
-    _table().put_item(Item={**kept, "customer_id": customer_id, "exchange": name, "status": "retired",
-                            "retired_at": datetime.now(timezone.utc).isoformat(),
-                            **vault.seal(secret, _context(customer_id, name)).to_item()},
-                      ConditionExpression="attribute_not_exists(customer_id)")
+    records.put_new({**kept, "customer_id": customer_id, "exchange": name, "status": "retired",
+                     "retired_at": datetime.now(timezone.utc).isoformat(),
+                     **vault.seal(secret, _context(customer_id, name)).to_item()})
 
 
 def mark_exported(customer_id: str, exchange: str) -> None:
     """The owner has a copy of this record's key (the wallet can be replaced without loss)."""
-    _table().update_item(Key={"customer_id": customer_id, "exchange": exchange},
-                         UpdateExpression="SET exported_at = :t", ConditionExpression="attribute_exists(ct)",
-                         ExpressionAttributeValues={":t": datetime.now(timezone.utc).isoformat()})
+    records.set_exported(customer_id, exchange, datetime.now(timezone.utc).isoformat())
 
 
 def exported(customer_id: str, exchange: str) -> bool:
-    item = _table().get_item(Key={"customer_id": customer_id, "exchange": exchange}, ConsistentRead=True,
-                             ProjectionExpression="exported_at").get("Item")
+    item = records.get(customer_id, exchange, consistent=True, fields="exported_at")
     return bool(item and item.get("exported_at"))
 
 
@@ -184,10 +168,7 @@ class SealedWallet:
 def wallet_keys(customer_id: str, exchange: str = "polymarket") -> list[SealedWallet]:
     """Every wallet key kept for the customer on this exchange, active, deactivated or retired (for
     the operator's recovery; the caller audits)."""
-    from boto3.dynamodb.conditions import Key
-
-    items = _table().query(KeyConditionExpression=Key("customer_id").eq(customer_id) & Key("exchange").begins_with(
-        exchange), ConsistentRead=True).get("Items", [])
+    items = records.for_customer(customer_id, prefix=exchange, consistent=True)
     out = []
     for item in items:
         name = item["exchange"]
@@ -205,8 +186,8 @@ def audit_record(customer_id: str, event: str, fields: dict[str, Any]) -> None:
     import uuid
 
     at = datetime.now(timezone.utc).isoformat()
-    _table().put_item(Item={"customer_id": customer_id, "exchange": f"audit#{at}#{uuid.uuid4().hex[:8]}",
-                            "event": event, "at": at, **fields})
+    records.put({"customer_id": customer_id, "exchange": f"audit#{at}#{uuid.uuid4().hex[:8]}",
+                 "event": event, "at": at, **fields})
 
 
 def clear_cache() -> None:
