@@ -137,3 +137,10 @@ def test_series_codes_unpack_into_words_the_catalog_uses():
     assert _series_words("KXNBA", {"nba", "final"}) == ["nba"]
     assert _series_words("KXNBAWEST", {"nba", "west"}) == ["nba", "west"]
     assert _series_words("KXFED", {"nba"}) == []
+
+
+def test_a_minus_sign_belongs_to_the_number():
+    from pmrouter.catalog.matching import analyse
+    assert analyse("Will CPI rise more than -0.1% in September 2025?").numbers == {"-0.1"}
+    assert analyse("Will CPI rise more than 0.1% in September 2025?").numbers == {"0.1"}
+    assert analyse("covid-19 cases between 10-20").numbers == {"19", "10", "20"}  # hyphens are not signs

@@ -86,8 +86,8 @@ _MULT = {
     "k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
     "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12,
 }
-_NUMBER_RE = re.compile(
-    r"(?<![\w.])(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\+?\s?"
+_NUMBER_RE = re.compile(  # a minus sign counts only right before the number ("-0.1%", not "10-20" or "covid-19")
+    r"(?<![\w.])(-(?=\$?\d))?(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\+?\s?"
     r"(%|percent\b|pct\b|bps\b|basis points\b|usd\b|dollars\b|k\b|thousand\b|mn\b|mm\b|m\b|million\b|bn\b|b\b|billion\b|tn\b|t\b|trillion\b)?"
 )
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi": 11, "xii": 12, "xiii": 13,
@@ -120,7 +120,7 @@ _PHRASES = [
 ]
 _ZERO_CHANGE_HINT = re.compile(r"no change|unchanged|maintain")
 _MONTH_HINT = re.compile(_MONTH_RE)  # every date pattern but the ISO one contains a month word
-_RAW_TOKEN_RE = re.compile(r"#[0-9.e+]+|[a-z0-9]+")
+_RAW_TOKEN_RE = re.compile(r"#-?[0-9.e+]+|[a-z0-9]+")
 _STOP = frozenset(
     "a an the of in on at by to for from with and or is are be been being will would shall should can could may "
     "might do does did this that these those it its as than then what which who whom whose when where whether how "
@@ -201,14 +201,14 @@ def analyse(text: str) -> TextFeatures:
     numbers: set[str] = set()
 
     def _num(m: re.Match) -> str:
-        cur, whole, frac, suf = m[1], m[2], m[3], (m[4] or "").strip()
+        minus, cur, whole, frac, suf = m[1], m[2], m[3], m[4], (m[5] or "").strip()
         digits = whole.replace(",", "")
-        if not cur and not suf and not frac and "," not in whole and len(digits) == 4 and 1900 <= int(digits) <= 2100:
+        if not minus and not cur and not suf and not frac and "," not in whole and len(digits) == 4 and 1900 <= int(digits) <= 2100:
             before = s[max(0, m.start() - 8):m.start()].strip().endswith("before")
             years.append(int(digits) - 1 if before else int(digits))
             return f" {digits} "
         value = float(digits + (frac or ""))
-        value *= _MULT.get(suf, 1.0)
+        value *= _MULT.get(suf, 1.0) * (-1.0 if minus else 1.0)
         numbers.add(_canon_number(value))
         return f" #{_canon_number(value)} "
 
