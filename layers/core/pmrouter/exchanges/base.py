@@ -64,6 +64,13 @@ class Capabilities:
     def as_dict(self) -> dict[str, bool]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def trading_venue(cls, **more: bool) -> "Capabilities":
+        """Listings, events, live books and the whole order life cycle (place, cancel, history, fills,
+        positions, balance) through pmrouter, plus `more`: what every trading venue serves."""
+        return cls(fetch_markets=True, fetch_events=True, fetch_orderbook=True, create_order=True, cancel_order=True,
+                   fetch_order_history=True, fetch_fills=True, fetch_positions=True, fetch_balance=True, **more)
+
 
 @dataclass(frozen=True)
 class FeeModel:

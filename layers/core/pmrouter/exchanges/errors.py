@@ -1,6 +1,8 @@
 """Venue failures, in venue-neutral terms. The API layer maps each to a contract status code."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class VenueError(Exception):
     """Base class. `retryable` says whether sending the same request again may succeed."""
@@ -62,3 +64,28 @@ class VenueProtocolError(VenueError):
     """The venue answered something we could not parse: a contract break on their side."""
 
     retryable = True
+
+
+@dataclass(frozen=True)
+class ErrorWords:
+    """The phrases (lower case) a venue's error messages use for each kind of failure."""
+
+    rate_limited: tuple[str, ...]
+    not_found: tuple[str, ...]
+    auth: tuple[str, ...]
+
+
+def error_from_words(exchange: str, message: str, words: ErrorWords, *, text: str | None = None,
+                     status: int | None = None) -> VenueError:
+    """The error of a venue that answers failures inside a 200 envelope, classified by its message
+    (the venues publish no code table): rate limit, unknown market, credentials, else a bad request.
+    `text` is what the caller sees (defaults to the message)."""
+    low = message.lower()
+    shown = message if text is None else text
+    if any(w in low for w in words.rate_limited):
+        return VenueRateLimited(exchange, shown, status=status)
+    if any(w in low for w in words.not_found):
+        return MarketNotFound(exchange, shown, status=status)
+    if any(w in low for w in words.auth):
+        return VenueAuthError(exchange, shown, status=status)
+    return VenueBadRequest(exchange, shown, status=status)

@@ -15,3 +15,12 @@ def placement(trade: PublicTrade, start: int | None, end: int | None) -> Literal
     if start is not None and ts < start:
         return "older"
     return "keep"
+
+
+def admit(trades: list[PublicTrade], trade: PublicTrade | None, start: int | None, end: int | None) -> bool:
+    """Append a tape row that falls in the window (None, a row that is no trade, is skipped).
+    False once the tape has passed `start`: the caller stops reading and has no more pages."""
+    where = placement(trade, start, end) if trade is not None else "newer"
+    if where == "keep":
+        trades.append(trade)  # type: ignore[arg-type]
+    return where != "older"

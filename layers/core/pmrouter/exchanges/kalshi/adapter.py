@@ -20,11 +20,7 @@ if TYPE_CHECKING:
 class KalshiAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
-    capabilities = Capabilities(
-        fetch_markets=True, fetch_events=True, fetch_orderbook=True, fetch_price_history=True, fetch_trades=True,
-        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
-        fetch_order_history=True,
-    )
+    capabilities = Capabilities.trading_venue(fetch_price_history=True, fetch_trades=True)
     # Kalshi's time_in_force: good_till_canceled, immediate_or_cancel, fill_or_kill; a good-till-time
     # order is good_till_canceled with `expiration_time`, which is the contract's gtd.
     order_types = frozenset({"gtc", "ioc", "fok", "gtd"})

@@ -10,7 +10,7 @@ from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, O
 from ...cache import TtlCache
 from ..errors import MarketNotFound
 from ..http import VenueHttp
-from ..tape import placement
+from ..tape import admit
 from . import config, schemas
 from .market_data import LimitlessMarketData
 
@@ -20,10 +20,7 @@ NO_FEE = FeeModel(kind="none", note="Limitless: this market charges no trading f
 class LimitlessAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
-    capabilities = Capabilities(fetch_markets=True, fetch_events=True, fetch_orderbook=True,
-                                fetch_price_history=True, fetch_trades=True,
-                                create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True,
-                                fetch_fills=True, fetch_order_history=True)
+    capabilities = Capabilities.trading_venue(fetch_price_history=True, fetch_trades=True)
     order_types = frozenset({"gtc", "ioc", "fok"})  # GTC, FAK, FOK (trading.py); the venue has no GTD
     fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
                          note=(f"Limitless: takers pay their rank's feeRateBps (default {config.DEFAULT_FEE_BPS}) "
@@ -93,12 +90,8 @@ class LimitlessAdapter(ExchangeAdapter):
             for pos in range(skip, len(rows)):
                 event = rows[pos]
                 trade = schemas.parse_trade_event(event, market, idx) if isinstance(event, dict) else None
-                where = placement(trade, start, end) if trade is not None else "newer"
-                if where == "older":
+                if not admit(trades, trade, start, end):
                     return TradesPage(trades, None)
-                if where == "newer":
-                    continue
-                trades.append(trade)
                 if len(trades) >= limit:
                     return TradesPage(trades, f"{page}.{pos + 1}")
             total = int(body.get("totalPages") or page) if isinstance(body, dict) else page

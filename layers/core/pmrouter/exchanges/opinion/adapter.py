@@ -23,14 +23,7 @@ class OpinionAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
     numeric_market_ids = True
-    capabilities = Capabilities(
-        fetch_markets=True,
-        fetch_events=True,
-        fetch_orderbook=True,
-        fetch_price_history=True,
-        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
-        fetch_order_history=True,
-    )
+    capabilities = Capabilities.trading_venue(fetch_price_history=True)
     order_types = frozenset({"gtc", "ioc"})  # LIMIT and MARKET (trading.py); no FOK or GTD at the venue
     # Opinion charges takers only, 0%..1% of notional, highest near p = 0.5, with a $0.25 minimum
     # fee (docs.opinion.trade "Fees"). The exact curve is not published, so estimates use its 1% ceiling.

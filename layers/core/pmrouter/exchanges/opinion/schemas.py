@@ -10,14 +10,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..base import OrderBook, VenueMarket, VenueOutcome
-from ..errors import (
-    MarketNotFound,
-    VenueAuthError,
-    VenueBadRequest,
-    VenueError,
-    VenueProtocolError,
-    VenueRateLimited,
-)
+from ..errors import ErrorWords, MarketNotFound, VenueError, VenueProtocolError, error_from_words
 from ..http import default_error_message
 from ..parsing import to_datetime
 from ..parsing import to_float as _float
@@ -26,9 +19,9 @@ from . import config
 
 # --- envelope and errors ----------------------------------------------------------------------------
 
-_NOT_FOUND_WORDS = ("not found", "not exist", "no such", "notfound", "invalid market", "invalid token")
-_AUTH_WORDS = ("apikey", "api key", "api-key", "unauthor", "forbidden", "auth", "permission")
-_RATE_WORDS = ("rate limit", "too many", "frequent")
+_WORDS = ErrorWords(rate_limited=("rate limit", "too many", "frequent"),
+                    not_found=("not found", "not exist", "no such", "notfound", "invalid market", "invalid token"),
+                    auth=("apikey", "api key", "api-key", "unauthor", "forbidden", "auth", "permission"))
 
 
 def error_message(body: Any, fallback: str) -> str:
@@ -40,15 +33,8 @@ def error_message(body: Any, fallback: str) -> str:
 def envelope_error(errno: Any, errmsg: str, *, status: int | None = None) -> VenueError:
     """Map a non-zero `errno` to a VenueError. Opinion does not publish its errno table, so the
     message decides; the numeric code is kept in the text for operators."""
-    text = f"opinion error {errno}: {errmsg or 'no message'}"
-    low = (errmsg or "").lower()
-    if any(w in low for w in _RATE_WORDS):
-        return VenueRateLimited(config.EXCHANGE_ID, text, status=status)
-    if any(w in low for w in _NOT_FOUND_WORDS):
-        return MarketNotFound(config.EXCHANGE_ID, text, status=status)
-    if any(w in low for w in _AUTH_WORDS):
-        return VenueAuthError(config.EXCHANGE_ID, text, status=status)
-    return VenueBadRequest(config.EXCHANGE_ID, text, status=status)
+    return error_from_words(config.EXCHANGE_ID, errmsg or "", _WORDS, status=status,
+                            text=f"opinion error {errno}: {errmsg or 'no message'}")
 
 
 def unwrap(body: Any) -> dict[str, Any]:

@@ -23,11 +23,8 @@ NO_FEE = FeeModel(kind="none", note="Polymarket: no taker fee on this market")
 class PolymarketAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
-    capabilities = Capabilities(
-        fetch_markets=True, fetch_events=True, fetch_orderbook=True, fetch_price_history=True, fetch_trades=True,
-        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
-        fetch_order_history=True, refresh_balance=True, fetch_user_activity=True,
-    )
+    capabilities = Capabilities.trading_venue(fetch_price_history=True, fetch_trades=True, refresh_balance=True,
+                                              fetch_user_activity=True)
     order_types = frozenset({"gtc", "ioc", "fok", "gtd"})
     # Most markets are fee-free; fee-enabled ones publish {r, e} in /clob-markets (fee_model_for).
     fee_model = NO_FEE

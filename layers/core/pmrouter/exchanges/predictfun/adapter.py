@@ -18,7 +18,7 @@ from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, O
 from ...cache import TtlCache
 from ..errors import MarketNotFound, VenueError
 from ..http import VenueHttp
-from ..tape import placement
+from ..tape import admit
 from . import config, schemas
 from .market_data import PredictMarketData
 
@@ -36,15 +36,7 @@ class PredictFunAdapter(ExchangeAdapter):
     id = config.EXCHANGE_ID
     name = config.NAME
     numeric_market_ids = True
-    capabilities = Capabilities(
-        fetch_markets=True,
-        fetch_events=True,
-        fetch_orderbook=True,
-        fetch_trades=True,
-        fetch_price_history=True,
-        create_order=True, cancel_order=True, fetch_positions=True, fetch_balance=True, fetch_fills=True,
-        fetch_order_history=True,
-    )
+    capabilities = Capabilities.trading_venue(fetch_price_history=True, fetch_trades=True)
     order_types = frozenset({"gtc", "gtd", "ioc", "fok"})  # LIMIT (+expiration), MARKET (+isFillOrKill): trading.py
     fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
                          note=_fee_note(config.DEFAULT_FEE_BPS))
@@ -123,15 +115,8 @@ class PredictFunAdapter(ExchangeAdapter):
         samples = await self.md.timeseries(market.exchange_market_id, config.TIMESERIES_RESOLUTION[interval], start, end)
         return points_to_candles(schemas.parse_timeseries(samples, first_outcome=index_set == 1), interval, start, end)
 
-    async def get_trades(
-        self,
-        market: VenueMarket,
-        outcome: VenueOutcome,
-        start: int | None,
-        end: int | None,
-        limit: int,
-        cursor: str | None,
-    ) -> TradesPage:
+    async def get_trades(self, market: VenueMarket, outcome: VenueOutcome, start: int | None, end: int | None,
+                         limit: int, cursor: str | None) -> TradesPage:
         index_set = self._index_set(market, outcome)
         trades = []
         after = cursor
@@ -141,12 +126,8 @@ class PredictFunAdapter(ExchangeAdapter):
             rows, next_cursor = await self.md.matches(market.exchange_market_id, limit - len(trades), after)
             for event in rows:
                 trade = schemas.parse_match(event, index_set, outcome.name)
-                where = placement(trade, start, end) if trade is not None else "newer"
-                if where == "older":
+                if not admit(trades, trade, start, end):
                     return TradesPage(trades, None)
-                if where == "newer":
-                    continue
-                trades.append(trade)
             if not rows or next_cursor is None:
                 return TradesPage(trades, None)
             after = next_cursor

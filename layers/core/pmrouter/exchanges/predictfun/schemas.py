@@ -13,14 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from ..base import OrderBook, PublicTrade, VenueMarket, VenueOutcome
-from ..errors import (
-    MarketNotFound,
-    VenueAuthError,
-    VenueBadRequest,
-    VenueError,
-    VenueProtocolError,
-    VenueRateLimited,
-)
+from ..errors import ErrorWords, VenueError, VenueProtocolError, error_from_words
 from ..http import default_error_message
 from ..parsing import to_datetime
 from ..parsing import to_float as _float
@@ -38,15 +31,12 @@ def error_message(body: Any, fallback: str) -> str:
     return default_error_message(body, fallback)
 
 
+_WORDS = ErrorWords(rate_limited=("rate limit", "too many"), not_found=("not found", "does not exist", "unknown market"),
+                    auth=("unauthor", "api key", "forbidden", "x-api-key"))
+
+
 def envelope_error(message: str) -> VenueError:
-    low = message.lower()
-    if "rate limit" in low or "too many" in low:
-        return VenueRateLimited(config.EXCHANGE_ID, message)
-    if "not found" in low or "does not exist" in low or "unknown market" in low:
-        return MarketNotFound(config.EXCHANGE_ID, message)
-    if "unauthor" in low or "api key" in low or "forbidden" in low or "x-api-key" in low:
-        return VenueAuthError(config.EXCHANGE_ID, message)
-    return VenueBadRequest(config.EXCHANGE_ID, message)
+    return error_from_words(config.EXCHANGE_ID, message, _WORDS)
 
 
 def unwrap(body: Any) -> tuple[Any, str | None]:
