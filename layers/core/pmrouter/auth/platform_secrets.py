@@ -6,7 +6,7 @@ import json
 import threading
 
 from ..settings import get_settings
-from ..store import dynamo
+from .. import aws
 
 _lock = threading.Lock()
 _cache: dict[str, str] | None = None
@@ -21,7 +21,7 @@ def platform_secrets() -> dict[str, str]:
     if _cache is None:
         with _lock:
             if _cache is None:
-                resp = dynamo.client("secretsmanager").get_secret_value(SecretId=get_settings().platform_secret_id)
+                resp = aws.client("secretsmanager").get_secret_value(SecretId=get_settings().platform_secret_id)
                 _cache = json.loads(resp["SecretString"])
     return _cache
 

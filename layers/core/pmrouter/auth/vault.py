@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..store import dynamo
+from .. import aws
 
 VERSION = 1
 
@@ -58,7 +58,7 @@ class Sealed:
 
 
 def seal(secret: Mapping[str, Any], context: Mapping[str, str], key_id: str | None = None) -> Sealed:
-    kms = dynamo.client("kms")
+    kms = aws.client("kms")
     key_id = key_id or kms_key_id()
     dk = kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", EncryptionContext=dict(context))
     plaintext_key = dk["Plaintext"]
@@ -70,7 +70,7 @@ def seal(secret: Mapping[str, Any], context: Mapping[str, str], key_id: str | No
 
 
 def open_sealed(sealed: Sealed, context: Mapping[str, str]) -> dict[str, Any]:
-    kms = dynamo.client("kms")
+    kms = aws.client("kms")
     try:
         plaintext_key = kms.decrypt(CiphertextBlob=sealed.encrypted_data_key, EncryptionContext=dict(context))["Plaintext"]
         body = AESGCM(plaintext_key).decrypt(sealed.nonce, sealed.ciphertext, _context_bytes(context))
