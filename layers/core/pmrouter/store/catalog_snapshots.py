@@ -228,7 +228,8 @@ class SnapshotStore:
             item = resp.get("Item")
             if not item:
                 raise _MissingChunk(i)
-            kind, blob = item.get("kind", {}).get("S", "m"), item["data"]["B"]
+            kind = _des.deserialize(item["kind"]) if "kind" in item else "m"
+            blob = _des.deserialize(item["data"]).value
             return kind, (blob if kind == "i" else zlib.decompress(blob))  # zlib releases the GIL
 
         with ThreadPoolExecutor(max_workers=min(self.max_workers, max(1, n))) as pool:
@@ -248,7 +249,7 @@ class SnapshotStore:
         while True:
             resp = self._client.scan(**kwargs)
             for it in resp.get("Items", []):
-                v = it["pk"]["S"][len(_SNAPSHOT_PREFIX):]
+                v = _des.deserialize(it["pk"])[len(_SNAPSHOT_PREFIX):]
                 out[v] = out.get(v, 0) + 1
             if "LastEvaluatedKey" not in resp:
                 return out
