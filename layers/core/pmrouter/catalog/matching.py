@@ -289,7 +289,7 @@ def _day(dt: datetime | None) -> int | None:
 
 # --- features ---------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)  # millions of attribute reads in the pair loop; slots make them cheaper
 class _Feat:
     idx: int
     exchange: str
@@ -715,7 +715,7 @@ def _match_markets(markets: list[VenueMarket]) -> MatchResult:
     candidates: set[tuple[int, int]] = set()
     exch = [f.exchange for f in feats]
     # a (token, day) list is probed by every market near it: keep it filtered per probing exchange (same order)
-    others: dict[tuple[int, str], list[int]] = {}
+    others: dict[str, dict[int, list[int]]] = defaultdict(dict)  # probing exchange -> id(list) -> filtered list
     for f in feats:
         day = f.end_day if f.end_day is not None else f.latest_day
         days = (day - 1, day, day + 1, None) if day is not None else (None,)
@@ -735,12 +735,12 @@ def _match_markets(markets: list[VenueMarket]) -> MatchResult:
         acc: dict[int, float] = {}
         get = acc.get
         ex = f.exchange
+        mine = others[ex]
         for _size, w, lists in probes[:BLOCK_TOKENS]:
             for pl in lists:
-                key = (id(pl), ex)
-                other = others.get(key)
+                other = mine.get(id(pl))
                 if other is None:
-                    other = others[key] = [j for j in pl if exch[j] != ex]
+                    other = mine[id(pl)] = [j for j in pl if exch[j] != ex]
                 for j in other:
                     acc[j] = get(j, 0.0) + w
         if not acc:
