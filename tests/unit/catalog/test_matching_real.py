@@ -144,3 +144,15 @@ def test_a_minus_sign_belongs_to_the_number():
     assert analyse("Will CPI rise more than -0.1% in September 2025?").numbers == {"-0.1"}
     assert analyse("Will CPI rise more than 0.1% in September 2025?").numbers == {"0.1"}
     assert analyse("covid-19 cases between 10-20").numbers == {"19", "10", "20"}  # hyphens are not signs
+
+
+def test_runs_for_and_wins_are_refused_even_when_decided_the_same_day():
+    """The benchmark's run-for / win pairs are told apart by decision dates months apart; give both the same
+    decision date and the stage words alone must still refuse the link."""
+    import dataclasses
+    markets = {m.parsec_id: m for m in load_markets()}
+    runs = markets["kalshi:KX2028DRUN-28-KHAR"]
+    wins = markets["polymarket:will-kamala-harris-win-the-2028-democratic-presidential-nomination"]
+    assert wins.end_date is not None
+    same_day = dataclasses.replace(runs, extra={**runs.extra, "expected_expiration": wins.end_date.isoformat()})
+    assert match_markets([same_day, wins]).markets == {}

@@ -312,6 +312,7 @@ class _Feat:
     ctx: frozenset[str] = frozenset()  # tokens most of its group siblings share (the event's own words)
     names: frozenset[str] = frozenset()  # what names this leg: its label, else its leg tokens (set after grouping)
     names_w: float = 0.0  # IDF weight of `names`
+    stages: frozenset[str] = frozenset()  # the stage classes its words name (conference, nomination, ...)
 
 
 def _merge_compounds(seqs: list[list[str]]) -> list[list[str]]:
@@ -464,6 +465,7 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
     for f in feats:  # computed once per market instead of at every pair
         f.names = _labels(f) if (f.leg or f.label) else frozenset()
         f.names_w = sum(f.weight[t] for t in f.names)
+        f.stages = frozenset(c for t in f.tokens if (c := _STAGE_CLASS.get(t)))
     return feats, df
 
 
@@ -541,6 +543,8 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
             return True
     if a.direction and b.direction and a.direction != b.direction:
         return True
+    if a.stages != b.stages:
+        return True  # wins the conference vs the final, runs for vs wins, nominee vs elected
     if a.end_day is not None and b.end_day is not None:
         gap = abs(a.end_day - b.end_day)
         if gap > MAX_DECISION_GAP or (gap > 1 and not (a.years and b.years)):
@@ -604,6 +608,25 @@ _STAGE = frozenset(k[0] for w in (
     "qualifiers semifinal semifinals quarterfinal quarterfinals round group final finals championship champion "
     "nominee nominees nomination nominated run runs running primary primaries runner podium advance advances "
     "elected inaugurated election").split() if (k := _word_kind(w)) is not _SKIP)
+
+
+# Stages short of winning the whole thing, by class: two listings that name different ones (or one names a stage
+# and the other none) ask different questions, whatever else they share. Winning itself ("final",
+# "championship", "winner") is every winner market's default and no class: venues write it or leave it out.
+_STAGE_CLASSES = {
+    "conference": "conference western eastern afc nfc",
+    "division": "division divisional",
+    "playoff": "playoff playoffs qualify qualifies qualified qualifier qualifiers qualification",
+    "semifinal": "semifinal semifinals semi",
+    "quarterfinal": "quarterfinal quarterfinals",
+    "nomination": "nominee nominees nomination nominated nominate",
+    "candidacy": "run runs running candidacy",
+    "primary": "primary primaries",
+    "election": "election elected",
+    "inauguration": "inauguration inaugurated inaugurate",
+}
+_STAGE_CLASS = {k[0]: cls for cls, words in _STAGE_CLASSES.items() for w in words.split()
+                if (k := _word_kind(w)) is not _SKIP}
 
 
 def _hedgeable(a: _Feat, b: _Feat, aligned: bool) -> bool:
