@@ -70,12 +70,12 @@ class Report:
                f"overall: predicted {self.predicted}, precision {self.precision:.3f}, recall {self.recall:.3f}, "
                f"HIGH {self.high} at precision {self.high_precision:.3f}, hard negatives matched "
                f"{len(self.hard_negative_matches)}",
-               f"{'category':<18} {'true':>5} {'found':>6} {'recall':>7} {'wrong':>6} {'precision':>10} {'hardneg':>8} {'hn_hit':>7}"]
+               f"{'category':<18} {'true':>5} {'found':>6} {'recall':>7} {'wrong':>6} {'precision':>10} {'hardneg':>8} {'hn_hit':>7} {'HIGH':>5}"]
         for cat, c in sorted(self.per_category.items()):
             found, wrong = c["found"], c["wrong"]
             rec = found / c["true"] if c["true"] else float("nan")
             prec = found / (found + wrong) if found + wrong else float("nan")
-            out.append(f"{cat:<18} {c['true']:>5} {found:>6} {rec:>7.3f} {wrong:>6} {prec:>10.3f} {c['hard']:>8} {c['hard_hit']:>7}")
+            out.append(f"{cat:<18} {c['true']:>5} {found:>6} {rec:>7.3f} {wrong:>6} {prec:>10.3f} {c['hard']:>8} {c['hard_hit']:>7} {c['high']:>5}")
         for a, b, tier in self.hard_negative_matches:
             out.append(f"  hard negative matched ({tier}): {a} ~ {b}")
         for a, b, tier in self.false_positives:
@@ -101,7 +101,7 @@ def evaluate(markets: list[VenueMarket] | None = None, labels: dict | None = Non
         for pair, cat in pairs.items():
             for pid in pair:
                 category_of.setdefault(pid, cat)
-    per: dict[str, dict[str, int]] = defaultdict(lambda: {"true": 0, "found": 0, "wrong": 0, "hard": 0, "hard_hit": 0})
+    per: dict[str, dict[str, int]] = defaultdict(lambda: {"true": 0, "found": 0, "wrong": 0, "hard": 0, "hard_hit": 0, "high": 0})
     for pair, cat in truth.items():
         per[cat]["true"] += 1
     for pair, cat in hard.items():
@@ -113,6 +113,7 @@ def evaluate(markets: list[VenueMarket] | None = None, labels: dict | None = Non
         cat = truth.get(pair) or hard.get(pair) or category_of.get(a) or category_of.get(b) or "unlabelled"
         if t == "HIGH":
             high += 1
+            per[cat]["high"] += 1
         if pair in truth:
             correct += 1
             high_correct += t == "HIGH"
