@@ -12,6 +12,7 @@ reader that read the pointer just before the flip can still finish).
 """
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import time
@@ -21,20 +22,35 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
-
 from ..catalog.snapshot import (FORMAT_VERSION, RawSnapshot, Snapshot, SnapshotError, decode_chunks, encode_chunks,
                                 new_version, row_to_market)
 from ..exchanges.base import VenueMarket
 from ..settings import get_settings
-from . import dynamo
 
 log = logging.getLogger(__name__)
 
-_ser, _des = TypeSerializer(), TypeDeserializer()
-META_KEY = {"pk": _ser.serialize("meta"), "sk": _ser.serialize("current")}
 _SNAPSHOT_PREFIX = "snapshot#"
+
+
+# boto3 is imported on first use, not at import: the catalog sync function's cold start does not pay
+# for it before its first read (bench/cold_start.py).
+@functools.lru_cache(maxsize=None)
+def _types():
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _ser(value: Any) -> dict:
+    return _types()[0].serialize(value)
+
+
+def _des(value: dict) -> Any:
+    return _types()[1].deserialize(value)
+
+
+def _meta_key() -> dict:
+    return {"pk": _ser("meta"), "sk": _ser("current")}
 
 
 class SnapshotConflict(SnapshotError):
@@ -46,7 +62,7 @@ class CatalogTableMissing(SnapshotError):
 
 
 def _chunk_key(pk: dict, i: int) -> dict:
-    return {"pk": pk, "sk": _ser.serialize(f"chunk#{i + 1:05d}")}
+    return {"pk": pk, "sk": _ser(f"chunk#{i + 1:05d}")}
 
 
 def _to_dynamo(value: Any) -> Any:
@@ -78,13 +94,17 @@ class SnapshotStore:
 
     @property
     def _client(self):
+        from . import dynamo
+
         return dynamo.client("dynamodb")
 
     # --- pointer -----------------------------------------------------------------------------------
     def read_meta(self) -> dict | None:
         """The current pointer, or None when no snapshot was ever published."""
+        from botocore.exceptions import ClientError
+
         try:
-            resp = self._client.get_item(TableName=self.table_name, Key=META_KEY, ConsistentRead=True)
+            resp = self._client.get_item(TableName=self.table_name, Key=_meta_key(), ConsistentRead=True)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 raise CatalogTableMissing(f"catalog table {self.table_name} does not exist") from None
@@ -92,15 +112,17 @@ class SnapshotStore:
         item = resp.get("Item")
         if not item:
             return None
-        return {k: _from_dynamo(_des.deserialize(v)) for k, v in item.items() if k not in ("pk", "sk")}
+        return {k: _from_dynamo(_des(v)) for k, v in item.items() if k not in ("pk", "sk")}
 
     def _put_pointer(self, meta: dict, expected_version: str | None) -> None:
-        item = dict(META_KEY)
-        item.update({k: _ser.serialize(_to_dynamo(v)) for k, v in meta.items() if v is not None})
+        from botocore.exceptions import ClientError
+
+        item = _meta_key()
+        item.update({k: _ser(_to_dynamo(v)) for k, v in meta.items() if v is not None})
         if expected_version is None:
             cond, values = "attribute_not_exists(pk)", None
         else:
-            cond, values = "version = :prev", {":prev": _ser.serialize(expected_version)}
+            cond, values = "version = :prev", {":prev": _ser(expected_version)}
         kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": item, "ConditionExpression": cond}
         if values:
             kwargs["ExpressionAttributeValues"] = values
@@ -162,8 +184,8 @@ class SnapshotStore:
         return meta
 
     def _write_chunks(self, version: str, chunks: Sequence[tuple[str, bytes]]) -> None:
-        pk = _ser.serialize(_SNAPSHOT_PREFIX + version)
-        items = [{**_chunk_key(pk, i), "kind": _ser.serialize(kind), "data": _ser.serialize(blob)}
+        pk = _ser(_SNAPSHOT_PREFIX + version)
+        items = [{**_chunk_key(pk, i), "kind": _ser(kind), "data": _ser(blob)}
                  for i, (kind, blob) in enumerate(chunks)]
         # BatchWriteItem takes <= 25 items and <= 16 MB; chunks are <= 350 KB, so 25 always fit.
         batches = [items[i:i + 25] for i in range(0, len(items), 25)]
@@ -220,7 +242,7 @@ class SnapshotStore:
 
     def _load_version(self, meta: dict) -> RawSnapshot:
         version, n = meta["version"], int(meta["chunks"])
-        pk = _ser.serialize(_SNAPSHOT_PREFIX + version)
+        pk = _ser(_SNAPSHOT_PREFIX + version)
         client = self._client
 
         def fetch(i: int) -> tuple[str, bytes]:
@@ -228,8 +250,8 @@ class SnapshotStore:
             item = resp.get("Item")
             if not item:
                 raise _MissingChunk(i)
-            kind = _des.deserialize(item["kind"]) if "kind" in item else "m"
-            blob = _des.deserialize(item["data"]).value
+            kind = _des(item["kind"]) if "kind" in item else "m"
+            blob = _des(item["data"]).value
             return kind, (blob if kind == "i" else zlib.decompress(blob))  # zlib releases the GIL
 
         with ThreadPoolExecutor(max_workers=min(self.max_workers, max(1, n))) as pool:
@@ -245,18 +267,18 @@ class SnapshotStore:
         out: dict[str, int] = {}
         kwargs: dict[str, Any] = {"TableName": self.table_name, "ProjectionExpression": "pk, sk",
                                   "FilterExpression": "begins_with(pk, :p)",
-                                  "ExpressionAttributeValues": {":p": _ser.serialize(_SNAPSHOT_PREFIX)}}
+                                  "ExpressionAttributeValues": {":p": _ser(_SNAPSHOT_PREFIX)}}
         while True:
             resp = self._client.scan(**kwargs)
             for it in resp.get("Items", []):
-                v = _des.deserialize(it["pk"])[len(_SNAPSHOT_PREFIX):]
+                v = _des(it["pk"])[len(_SNAPSHOT_PREFIX):]
                 out[v] = out.get(v, 0) + 1
             if "LastEvaluatedKey" not in resp:
                 return out
             kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     def delete_version(self, version: str, chunks: int | None = None) -> None:
-        pk = _ser.serialize(_SNAPSHOT_PREFIX + version)
+        pk = _ser(_SNAPSHOT_PREFIX + version)
         if chunks is None:
             keys = self._chunk_keys(version)
         else:
@@ -268,7 +290,7 @@ class SnapshotStore:
         keys: list[dict] = []
         kwargs: dict[str, Any] = {"TableName": self.table_name, "ProjectionExpression": "pk, sk",
                                   "KeyConditionExpression": "pk = :pk",
-                                  "ExpressionAttributeValues": {":pk": _ser.serialize(_SNAPSHOT_PREFIX + version)}}
+                                  "ExpressionAttributeValues": {":pk": _ser(_SNAPSHOT_PREFIX + version)}}
         while True:
             resp = self._client.query(**kwargs)
             keys.extend({"pk": it["pk"], "sk": it["sk"]} for it in resp.get("Items", []))
