@@ -16,7 +16,6 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from . import dynamo
@@ -82,7 +81,9 @@ def close_connection(connection_id: str) -> None:
 
 def connection_rows() -> list[dict[str, Any]]:
     """Every connection's rows (`meta` and `sub#...`), read by the pump."""
-    rows, kwargs = [], {"FilterExpression": Attr("pk").begins_with("conn#"), "ConsistentRead": True}
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"FilterExpression": "begins_with(pk, :c)", "ExpressionAttributeValues": {":c": "conn#"},
+                              "ConsistentRead": True}
     while True:
         page = _table().scan(**kwargs)
         rows += page["Items"]
