@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
 import pytest
 
 from pmrouter.exchanges.errors import MarketNotFound
 from pmrouter.exchanges.kalshi.adapter import KalshiAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.kalshi.config import KalshiConfig
 from shared.localstack.servers import serve
 from shared.sandbox.kalshi import create_app
 from shared.sandbox.universe import current_universe
@@ -19,7 +18,7 @@ from shared.sandbox.universe import current_universe
 def env():
     universe = current_universe()
     server = serve(create_app(universe), "kalshi")
-    yield KalshiAdapter(dataclasses.replace(Settings.from_env(), kalshi_url=server.url + "/trade-api/v2")), universe
+    yield KalshiAdapter(KalshiConfig(url=server.url + "/trade-api/v2")), universe
     server.stop()
 
 

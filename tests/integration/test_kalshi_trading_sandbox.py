@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 
 import httpx
@@ -14,7 +13,7 @@ from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.errors import InsufficientFunds, VenueAuthError
 from pmrouter.exchanges.kalshi import auth
 from pmrouter.exchanges.kalshi.adapter import KalshiAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.kalshi.config import KalshiConfig
 from shared.localstack.servers import serve
 from shared.sandbox.kalshi import create_app
 from shared.sandbox.universe import current_universe
@@ -32,7 +31,7 @@ def keypair():
 def env():
     app = create_app(current_universe())
     server = serve(app, "kalshi-trading")
-    adapter = KalshiAdapter(dataclasses.replace(Settings.from_env(), kalshi_url=server.url + "/trade-api/v2"))
+    adapter = KalshiAdapter(KalshiConfig(url=server.url + "/trade-api/v2"))
     yield adapter, app.state.world, server
     server.stop()
 

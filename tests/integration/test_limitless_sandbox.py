@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
 import pytest
 
 from pmrouter.exchanges.errors import MarketNotFound
 from pmrouter.exchanges.limitless.adapter import LimitlessAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.limitless.config import LimitlessConfig
 from shared.localstack.servers import serve
 from shared.sandbox.limitless import create_app
 from shared.sandbox.universe import current_universe
@@ -19,7 +18,7 @@ from shared.sandbox.universe import current_universe
 def adapter():
     universe = current_universe()
     server = serve(create_app(universe), "limitless")
-    yield LimitlessAdapter(dataclasses.replace(Settings.from_env(), limitless_url=server.url)), universe
+    yield LimitlessAdapter(LimitlessConfig(url=server.url)), universe
     server.stop()
 
 

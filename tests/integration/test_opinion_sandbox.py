@@ -12,7 +12,7 @@ from pmrouter.exchanges.base import resolve_outcome
 from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.opinion.adapter import create
-from pmrouter.settings import Settings
+from pmrouter.exchanges.opinion.config import OpinionConfig
 from shared.localstack.servers import serve
 from shared.sandbox.opinion import create_app
 from shared.sandbox.universe import current_universe
@@ -25,7 +25,7 @@ def world():
     use_transport(None)
     universe = current_universe()
     server = serve(create_app(universe, api_key=KEY), "opinion")
-    settings = dataclasses.replace(Settings.from_env(), opinion_url=server.url, opinion_api_key=KEY)
+    settings = OpinionConfig(url=server.url, api_key=KEY)
     adapter = create(settings)
     markets = asyncio.run(adapter.list_markets())
     yield universe, server, settings, adapter, markets
@@ -101,7 +101,7 @@ def test_unknown_market_and_bad_key(world):
     _, _, settings, adapter, _ = world
     with pytest.raises(MarketNotFound):
         asyncio.run(adapter.get_market("1"))
-    bad = create(dataclasses.replace(settings, opinion_api_key="wrong"))
+    bad = create(dataclasses.replace(settings, api_key="wrong"))
     with pytest.raises(VenueAuthError):
         asyncio.run(bad.get_market("123456"))
 

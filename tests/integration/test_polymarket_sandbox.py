@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
 import pytest
 
 from pmrouter.exchanges.errors import MarketNotFound
 from pmrouter.exchanges.polymarket.adapter import PolymarketAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.polymarket.config import PolymarketConfig
 from shared.localstack.servers import serve
 from shared.sandbox import polymarket
 from shared.sandbox.universe import current_universe
@@ -20,8 +19,7 @@ def env():
     u = current_universe()
     servers = [serve(polymarket.create_gamma_app(u), "gamma"), serve(polymarket.create_clob_app(u), "clob"),
                serve(polymarket.create_data_app(u), "data")]
-    s = dataclasses.replace(Settings.from_env(), polymarket_gamma_url=servers[0].url,
-                            polymarket_clob_url=servers[1].url, polymarket_data_url=servers[2].url)
+    s = PolymarketConfig(gamma_url=servers[0].url, clob_url=servers[1].url, data_url=servers[2].url)
     yield PolymarketAdapter(s), u
     for srv in servers:
         srv.stop()

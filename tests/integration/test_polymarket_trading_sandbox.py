@@ -3,7 +3,6 @@ matching, balances, positions, and the venue's refusals."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
 import httpx
@@ -13,7 +12,7 @@ from eth_account import Account
 from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.errors import InsufficientFunds, VenueAuthError, VenueBadRequest
 from pmrouter.exchanges.polymarket.adapter import PolymarketAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.polymarket.config import PolymarketConfig
 from shared.localstack.servers import serve
 from shared.sandbox import polymarket
 from shared.sandbox.universe import current_universe
@@ -28,8 +27,7 @@ def env():
     u = current_universe()
     servers = [serve(polymarket.create_gamma_app(u), "gamma"), serve(polymarket.create_clob_app(u), "clob"),
                serve(polymarket.create_data_app(u), "data")]
-    s = dataclasses.replace(Settings.from_env(), polymarket_gamma_url=servers[0].url,
-                            polymarket_clob_url=servers[1].url, polymarket_data_url=servers[2].url)
+    s = PolymarketConfig(gamma_url=servers[0].url, clob_url=servers[1].url, data_url=servers[2].url)
     adapter = PolymarketAdapter(s)
     yield adapter, servers[1].url
     for srv in servers:

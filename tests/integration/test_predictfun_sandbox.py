@@ -11,7 +11,7 @@ import pytest
 from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.predictfun.adapter import create
-from pmrouter.settings import Settings
+from pmrouter.exchanges.predictfun.config import PredictFunConfig
 from shared.localstack.servers import serve
 from shared.sandbox.predictfun import create_app
 from shared.sandbox.universe import current_universe
@@ -24,7 +24,7 @@ def world():
     use_transport(None)
     universe = current_universe()
     server = serve(create_app(universe, api_key=KEY), "predictfun")
-    settings = dataclasses.replace(Settings.from_env(), predictfun_url=server.url, predictfun_api_key=KEY)
+    settings = PredictFunConfig(url=server.url, api_key=KEY)
     adapter = create(settings)
     markets = asyncio.run(adapter.list_markets())
     yield universe, server, settings, adapter, markets
@@ -114,7 +114,7 @@ def test_unknown_market_and_bad_key(world):
     _, server, settings, adapter, _ = world
     with pytest.raises(MarketNotFound):
         asyncio.run(adapter.get_market("1"))
-    bad = create(dataclasses.replace(settings, predictfun_api_key="wrong"))
+    bad = create(dataclasses.replace(settings, api_key="wrong"))
     with pytest.raises(VenueAuthError):
         asyncio.run(bad.get_market("123456"))
     assert httpx.get(server.url + "/v1/markets").status_code == 401

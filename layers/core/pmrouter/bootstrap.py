@@ -1,14 +1,15 @@
 """Cold-start setup shared by every function: logging, and (deployed) venue API keys from the
-platform secret into the environment before settings are read."""
+platform secret into the environment before the venues' configs are read (each venue's
+`config.PLATFORM_SECRETS` names its own)."""
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import sys
 import time
 
-_VENUE_KEYS = {"opinion_api_key": "PMROUTER_OPINION_API_KEY", "predictfun_api_key": "PMROUTER_PREDICTFUN_API_KEY"}
 _done = False
 
 
@@ -41,12 +42,15 @@ def load_platform_env() -> None:
     if os.environ.get("PMROUTER_LOAD_PLATFORM_SECRETS") != "1":
         return
     from .auth.platform_secrets import platform_secrets
+    from .exchanges.registry import EXCHANGE_IDS
     from .settings import reload_settings
 
     secrets = platform_secrets()
-    for name, env in _VENUE_KEYS.items():
-        if not os.environ.get(env) and secrets.get(name):
-            os.environ[env] = secrets[name]
+    for exchange in EXCHANGE_IDS:
+        wanted = importlib.import_module(f"pmrouter.exchanges.{exchange}.config").PLATFORM_SECRETS
+        for name, env in wanted.items():
+            if not os.environ.get(env) and secrets.get(name):
+                os.environ[env] = secrets[name]
     reload_settings()
 
 

@@ -5,7 +5,6 @@ ambiguous outcome (the caller gets `pending`, never a retryable error that would
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 import httpx
 import pytest
@@ -16,7 +15,8 @@ from pmrouter.exchanges.errors import VenueUnavailable
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.opinion.adapter import OpinionAdapter
 from pmrouter.exchanges.predictfun.adapter import PredictFunAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.opinion.config import OpinionConfig
+from pmrouter.exchanges.predictfun.config import PredictFunConfig
 
 PK = "0x" + "11" * 32
 YES, NO = "1001", "1002"
@@ -56,8 +56,7 @@ def test_predict_order_accepted_but_unreadable_is_pending_under_its_hash():
             return httpx.Response(503, json={"success": False, "message": "down"})
         return httpx.Response(404, json={"success": False, "message": "not found"})
 
-    prepared, placed = _run(lambda: PredictFunAdapter(dataclasses.replace(Settings.from_env(), predictfun_url="http://p.test",
-                                                                            predictfun_api_key="k")),
+    prepared, placed = _run(lambda: PredictFunAdapter(PredictFunConfig(url="http://p.test", api_key="k")),
                             "5", Credentials(private_key=PK), handler)
     assert placed.status == "pending" and placed.id == prepared.order_id and placed.id.startswith("0x")
 
@@ -81,7 +80,7 @@ def test_opinion_order_accepted_but_unreadable(answer, expected):
         return httpx.Response(503, text="down")
 
     creds = Credentials(private_key=PK, clob_api_key="k", funder=Account.create().address)
-    factory = lambda: OpinionAdapter(dataclasses.replace(Settings.from_env(), opinion_url="http://o.test"))  # noqa: E731
+    factory = lambda: OpinionAdapter(OpinionConfig(url="http://o.test"))  # noqa: E731
     if expected == "ambiguous":
         with pytest.raises(VenueUnavailable) as exc:
             _run(factory, "8", creds, handler)

@@ -6,7 +6,6 @@ model filled with realistic values. The market the book, candles and trades were
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from pmrouter.exchanges.errors import MarketNotFound, VenueRateLimited
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.kalshi.adapter import KalshiAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.kalshi.config import KalshiConfig
 from tests.fixtures.venues import load
 
 BASE = "https://kalshi.test/trade-api/v2"
@@ -62,7 +61,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 @pytest.fixture()
 def adapter():
     use_transport(httpx.MockTransport(handler))
-    a = KalshiAdapter(dataclasses.replace(Settings.from_env(), kalshi_url=BASE))
+    a = KalshiAdapter(KalshiConfig(url=BASE))
     a.http.backoff_base = 0.001
     yield a
     use_transport(None)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import json
 
 import httpx
@@ -24,7 +23,7 @@ from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.limitless import auth, order_builder
 from pmrouter.exchanges.limitless.adapter import LimitlessAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.limitless.config import LimitlessConfig
 
 PK = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ACCOUNT = Account.from_key(PK)
@@ -140,7 +139,7 @@ def pmrouter_requests(slug, venue, fee_bps, *, side, order_type, price, size, ou
     async def run():
         use_transport(httpx.MockTransport(handler))
         try:
-            adapter = LimitlessAdapter(dataclasses.replace(Settings.from_env(), limitless_url=BASE))
+            adapter = LimitlessAdapter(LimitlessConfig(url=BASE))
             market = await adapter.get_market(slug)
             sess = adapter.open_session(Credentials(private_key=PK, clob_api_key=TOKEN_ID, clob_api_secret=SECRET))
             intent = OrderIntent(market, market.outcomes[outcome], side, price, size, order_type, None, uid)
@@ -240,7 +239,7 @@ def test_the_profile_is_read_once_a_minute_and_again_after_a_fee_mismatch():
     async def run():
         use_transport(httpx.MockTransport(handler))
         try:
-            adapter = LimitlessAdapter(dataclasses.replace(Settings.from_env(), limitless_url=BASE))
+            adapter = LimitlessAdapter(LimitlessConfig(url=BASE))
             market = await adapter.get_market("m-9")
             creds = Credentials(private_key=PK, clob_api_key=TOKEN_ID, clob_api_secret=SECRET)
             results = []

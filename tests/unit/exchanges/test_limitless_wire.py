@@ -16,7 +16,7 @@ from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.limitless import config, schemas
 from pmrouter.exchanges.limitless.adapter import LimitlessAdapter
 from pmrouter.pricing.execution import estimate_fee, walk_book
-from pmrouter.settings import Settings
+from pmrouter.exchanges.limitless.config import LimitlessConfig
 from tests.fixtures.venues import load
 
 BASE = "https://limitless.test"
@@ -71,7 +71,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 def adapter():
     SEEN.clear()
     use_transport(httpx.MockTransport(handler))
-    yield LimitlessAdapter(dataclasses.replace(Settings.from_env(), limitless_url=BASE))
+    yield LimitlessAdapter(LimitlessConfig(url=BASE))
     use_transport(None)
 
 

@@ -3,6 +3,7 @@ before any request, one venue call per market, found again under every alias."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 
 import pytest
 
@@ -12,7 +13,9 @@ from pmrouter.exchanges.opinion.adapter import OpinionAdapter
 from pmrouter.exchanges.polymarket.adapter import PolymarketAdapter
 from pmrouter.exchanges.predictfun.adapter import PredictFunAdapter
 from pmrouter.exchanges.base import VenueMarket, VenueOutcome
-from pmrouter.settings import get_settings
+from pmrouter.exchanges.kalshi.config import KalshiConfig
+from pmrouter.exchanges.polymarket.config import PolymarketConfig
+from pmrouter.exchanges.predictfun.config import PredictFunConfig
 
 
 def _market(exchange: str, mid: str, condition: str | None = None) -> VenueMarket:
@@ -32,7 +35,7 @@ def _counting(adapter, market: VenueMarket):
 
 
 def test_polymarket_condition_ids_are_case_insensitive_and_aliases_hit_the_cache():
-    a = PolymarketAdapter(get_settings())
+    a = PolymarketAdapter(PolymarketConfig.from_env())
     cid = "0x" + "ab" * 32
     calls = _counting(a, _market("polymarket", "572473", cid))
     m = asyncio.run(a.get_market("  0x" + "AB" * 32 + " "))
@@ -42,7 +45,7 @@ def test_polymarket_condition_ids_are_case_insensitive_and_aliases_hit_the_cache
 
 
 def test_kalshi_tickers_are_upper_cased_once():
-    a = KalshiAdapter(get_settings())
+    a = KalshiAdapter(KalshiConfig.from_env())
     calls = _counting(a, _market("kalshi", "KXFED-26DEC-T4.25"))
     asyncio.run(a.get_market("kxfed-26dec-t4.25"))
     asyncio.run(a.get_market("KXFED-26DEC-T4.25"))
@@ -52,7 +55,7 @@ def test_kalshi_tickers_are_upper_cased_once():
 @pytest.mark.parametrize("cls", [OpinionAdapter, PredictFunAdapter])
 @pytest.mark.parametrize("bad", ["", "  ", "abc", "12x", "-5"])
 def test_integer_id_venues_refuse_bad_ids_without_a_request(cls, bad):
-    a = cls(get_settings())
+    a = importlib.import_module(cls.__module__).create()  # the venue's own config from the environment
     calls = _counting(a, _market(cls.id, "1"))
     with pytest.raises(MarketNotFound):
         asyncio.run(a.get_market(bad))
@@ -60,7 +63,7 @@ def test_integer_id_venues_refuse_bad_ids_without_a_request(cls, bad):
 
 
 def test_expired_metadata_is_fetched_again():
-    a = PredictFunAdapter(get_settings())
+    a = PredictFunAdapter(PredictFunConfig.from_env())
     calls = _counting(a, _market("predictfun", "7"))
     asyncio.run(a.get_market("7"))
     a.market_cache.clear()

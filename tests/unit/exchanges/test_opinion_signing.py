@@ -7,7 +7,6 @@ LIMIT and MARKET, BUY and SELL."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 
 import httpx
@@ -25,7 +24,7 @@ from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.opinion import order_builder
 from pmrouter.exchanges.opinion.adapter import OpinionAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.opinion.config import OpinionConfig
 
 PK = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 SAFE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -111,7 +110,7 @@ def pmrouter_requests(market: dict, quote: dict, *, outcome: int, side: str, ord
     async def run():
         use_transport(httpx.MockTransport(handler))
         try:
-            adapter = OpinionAdapter(dataclasses.replace(Settings.from_env(), opinion_url=HOST, opinion_api_key="platform"))
+            adapter = OpinionAdapter(OpinionConfig(url=HOST, api_key="platform"))
             m = await adapter.get_market(str(market["marketId"]))
             sess = adapter.open_session(Credentials(private_key=PK, clob_api_key=APIKEY, funder=SAFE))
             prepared = await sess.prepare_order(OrderIntent(m, m.outcomes[outcome], side, price, size, order_type,
@@ -173,7 +172,7 @@ def test_the_safe_is_read_from_the_account_when_not_given():
     async def run():
         use_transport(httpx.MockTransport(handler))
         try:
-            adapter = OpinionAdapter(dataclasses.replace(Settings.from_env(), opinion_url=HOST))
+            adapter = OpinionAdapter(OpinionConfig(url=HOST))
             sess = adapter.open_session(Credentials(private_key=PK, clob_api_key=APIKEY))
             return await sess.complete_credentials()
         finally:

@@ -6,7 +6,6 @@ fixture rows, never by inventing fields."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError, VenueBadRequest
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.opinion.adapter import OpinionAdapter, create
-from pmrouter.settings import Settings
+from pmrouter.exchanges.opinion.config import OpinionConfig
 from tests.fixtures.venues import load
 
 HOST = "https://opinion.test:8443"
@@ -98,7 +97,7 @@ def venue():
 
 
 def adapter(key: str = KEY) -> OpinionAdapter:
-    return create(dataclasses.replace(Settings.from_env(), opinion_url=HOST, opinion_api_key=key))
+    return create(OpinionConfig(url=HOST, api_key=key))
 
 
 def test_capabilities_trade_but_have_no_public_tape():

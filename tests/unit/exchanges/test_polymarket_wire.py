@@ -5,7 +5,6 @@ variety (700 markets, a 30-trade tape) is made by editing copies of the recorded
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 from pmrouter.exchanges.errors import MarketNotFound
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.polymarket.adapter import PolymarketAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.polymarket.config import PolymarketConfig
 from tests.fixtures.venues import load
 
 LIVE = load("polymarket", "gamma_markets")[0]
@@ -65,8 +64,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 @pytest.fixture()
 def adapter():
     use_transport(httpx.MockTransport(handler))
-    s = dataclasses.replace(Settings.from_env(), polymarket_gamma_url="https://gamma.test",
-                            polymarket_clob_url="https://clob.test", polymarket_data_url="https://data.test")
+    s = PolymarketConfig(gamma_url="https://gamma.test", clob_url="https://clob.test", data_url="https://data.test")
     yield PolymarketAdapter(s)
     use_transport(None)
 

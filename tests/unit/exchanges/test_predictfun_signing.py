@@ -7,7 +7,6 @@ expiration, MARKET orders walking the book."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from datetime import datetime, timezone
 
@@ -22,7 +21,7 @@ from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.predictfun import auth, order_builder
 from pmrouter.exchanges.predictfun.adapter import PredictFunAdapter
-from pmrouter.settings import Settings
+from pmrouter.exchanges.predictfun.config import PredictFunConfig
 
 PK = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ACCOUNT = Account.from_key(PK)
@@ -54,8 +53,7 @@ def pmrouter_order(market: dict, *, outcome: int, side: str, order_type: str, pr
     async def run():
         use_transport(httpx.MockTransport(handler))
         try:
-            adapter = PredictFunAdapter(dataclasses.replace(Settings.from_env(), predictfun_url=BASE,
-                                                            predictfun_api_key="k"))
+            adapter = PredictFunAdapter(PredictFunConfig(url=BASE, api_key="k"))
             m = await adapter.get_market(str(market["id"]))
             sess = adapter.open_session(Credentials(private_key=PK))
             return await sess.prepare_order(OrderIntent(m, m.outcomes[outcome], side, price, size, order_type,

@@ -7,7 +7,6 @@ inventing fields."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse
 
@@ -18,7 +17,7 @@ from pmrouter.exchanges.errors import MarketNotFound, VenueAuthError, VenueBadRe
 from pmrouter.exchanges.http import use_transport
 from pmrouter.exchanges.predictfun.adapter import PredictFunAdapter, create
 from pmrouter.pricing.execution import estimate_fee
-from pmrouter.settings import Settings
+from pmrouter.exchanges.predictfun.config import PredictFunConfig
 from tests.fixtures.venues import load
 
 HOST = "https://predict.test"
@@ -136,7 +135,7 @@ def venue():
 
 
 def adapter(key: str = KEY) -> PredictFunAdapter:
-    return create(dataclasses.replace(Settings.from_env(), predictfun_url=HOST, predictfun_api_key=key))
+    return create(PredictFunConfig(url=HOST, api_key=key))
 
 
 def _q(request: httpx.Request) -> dict:

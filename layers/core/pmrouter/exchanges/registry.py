@@ -5,10 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from ..settings import Settings, get_settings
 from .base import ExchangeAdapter
 
-# exchange id -> "module:factory"; the factory takes Settings and returns an adapter.
+# exchange id -> "module:factory"; the factory reads the venue's own config (exchanges/<venue>/config.py).
 _FACTORIES: dict[str, str] = {
     "polymarket": "pmrouter.exchanges.polymarket.adapter:create",
     "kalshi": "pmrouter.exchanges.kalshi.adapter:create",
@@ -28,7 +27,7 @@ class UnknownExchange(KeyError):
         self.exchange = exchange
 
 
-def _factory(exchange: str) -> Callable[[Settings], ExchangeAdapter]:
+def _factory(exchange: str) -> Callable[[], ExchangeAdapter]:
     module, _, attr = _FACTORIES[exchange].partition(":")
     return getattr(importlib.import_module(module), attr)
 
@@ -39,7 +38,7 @@ def get_adapter(exchange: str) -> ExchangeAdapter:
         raise UnknownExchange(exchange)
     adapter = _instances.get(key)
     if adapter is None:
-        adapter = _factory(key)(get_settings())
+        adapter = _factory(key)()
         _instances[key] = adapter
     return adapter
 
@@ -49,5 +48,5 @@ def all_adapters() -> list[ExchangeAdapter]:
 
 
 def reset() -> None:
-    """Drop cached adapters (tests change settings between stacks)."""
+    """Drop cached adapters (tests change venue URLs between stacks)."""
     _instances.clear()

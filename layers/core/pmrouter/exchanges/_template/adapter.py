@@ -7,11 +7,10 @@
    `tick_at` when the tick varies with the price.
 3. Implement `list_markets`, `fetch_market`, `get_orderbook`; the optional hooks default to
    "not supported".
-4. `create(settings)` is what `exchanges/registry.py` names.
+4. `create(cfg=None)` is what `exchanges/registry.py` names; it reads `config.<Venue>Config.from_env()`.
 """
 from __future__ import annotations
 
-from ...settings import Settings
 from ..base import Capabilities, ExchangeAdapter, FeeModel, OrderBook, VenueMarket, VenueOutcome
 from . import config
 
@@ -22,8 +21,8 @@ class TemplateAdapter(ExchangeAdapter):
     capabilities = Capabilities()
     fee_model = FeeModel(kind="none")
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
+    def __init__(self, cfg: config.TemplateConfig):
+        self.config = cfg
 
     async def list_markets(self) -> list[VenueMarket]:
         raise self.not_supported("market listings")
@@ -35,5 +34,5 @@ class TemplateAdapter(ExchangeAdapter):
         raise self.not_supported("order books")
 
 
-def create(settings: Settings) -> TemplateAdapter:
-    return TemplateAdapter(settings)
+def create(cfg: config.TemplateConfig | None = None) -> TemplateAdapter:
+    return TemplateAdapter(cfg or config.TemplateConfig.from_env())

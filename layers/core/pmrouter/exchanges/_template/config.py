@@ -8,12 +8,27 @@ id and contract addresses for on-chain venues, and the fee schedule used for est
 """
 from __future__ import annotations
 
-from ...settings import Settings
+from dataclasses import dataclass
+
+from ...settings import env_config
 
 EXCHANGE_ID = "template"
 NAME = "Template"
 
 
-def base_url(settings: Settings) -> str:
-    """The REST host (fill in: read it from the venue's `PMROUTER_<VENUE>_URL` setting)."""
-    raise NotImplementedError("the template is not a venue")
+@dataclass(frozen=True)
+class TemplateConfig:
+    """Where the venue is (fill in): every base URL with its production default, read from the
+    venue's own `PMROUTER_<VENUE>_..._URL` variables, and any platform key its market data needs.
+    Tests build one directly (`TemplateConfig(url=sandbox.url)`); `create()` reads the environment."""
+
+    url: str = "https://api.venue.example"
+
+    @classmethod
+    def from_env(cls) -> "TemplateConfig":
+        return env_config(cls, url="PMROUTER_TEMPLATE_URL")
+
+
+# platform secret name -> the variable the config reads; bootstrap copies each from Secrets Manager
+# at a deployed cold start. {} when the venue's market data needs no key.
+PLATFORM_SECRETS: dict[str, str] = {}

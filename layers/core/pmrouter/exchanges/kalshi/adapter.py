@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...pricing.candles import INTERVAL_SECONDS, merge_candles
-from ...settings import Settings
 from ..base import (
     Candle, Capabilities, Credentials, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
 )
@@ -27,9 +26,9 @@ class KalshiAdapter(ExchangeAdapter):
     fee_model = FeeModel(kind="quadratic", rate=config.TAKER_FEE_RATE, round_up_to=0.01,
                          note="Kalshi taker fee: round up to the cent of 0.07 x contracts x P x (1 - P)")
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
+    def __init__(self, cfg: config.KalshiConfig):
+        self.config = cfg
+        self.http = VenueHttp(config.EXCHANGE_ID, cfg.url, error_message=schemas.error_message)
         self.md = KalshiMarketData(self.http)
         self._events: TtlCache[str, dict] = TtlCache(600, 20_000)
 
@@ -93,5 +92,5 @@ class KalshiAdapter(ExchangeAdapter):
         return TradesPage(trades, raw.get("cursor") or None)
 
 
-def create(settings: Settings) -> KalshiAdapter:
-    return KalshiAdapter(settings)
+def create(cfg: config.KalshiConfig | None = None) -> KalshiAdapter:
+    return KalshiAdapter(cfg or config.KalshiConfig.from_env())

@@ -1,7 +1,9 @@
 """Kalshi facts (docs.kalshi.com, trade-api v2, fixed-point since 2026-03)."""
 from __future__ import annotations
 
-from ...settings import Settings
+from dataclasses import dataclass
+
+from ...settings import env_config
 
 EXCHANGE_ID = "kalshi"
 NAME = "Kalshi"
@@ -15,6 +17,15 @@ PERIOD = {"1m": 1, "1h": 60, "6h": 60, "1d": 1440, "1w": 1440, "max": 1440}
 TAKER_FEE_RATE = 0.07
 
 
-def base_url(settings: Settings) -> str:
-    """Includes /trade-api/v2: Kalshi signs the full path from the host."""
-    return settings.kalshi_url
+@dataclass(frozen=True)
+class KalshiConfig:
+    # Includes /trade-api/v2: Kalshi signs the full path from the host.
+    url: str = "https://external-api.kalshi.com/trade-api/v2"
+
+    @classmethod
+    def from_env(cls) -> "KalshiConfig":
+        return env_config(cls, url="PMROUTER_KALSHI_URL")
+
+
+# platform secret name -> variable: none (its market data needs no key)
+PLATFORM_SECRETS: dict[str, str] = {}

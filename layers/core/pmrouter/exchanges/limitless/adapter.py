@@ -4,7 +4,6 @@ from __future__ import annotations
 import time
 
 from ...pricing.candles import points_to_candles
-from ...settings import Settings
 from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, PublicTrade, TradesPage,
                     VenueMarket, VenueOutcome)
 from ...cache import TtlCache
@@ -26,8 +25,9 @@ class LimitlessAdapter(ExchangeAdapter):
                          note=(f"Limitless: takers pay their rank's feeRateBps (default {config.DEFAULT_FEE_BPS}) "
                                "x min(p, 1-p) x contracts, makers nothing; estimated at the default rank rate"))
 
-    def __init__(self, settings: Settings):
-        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
+    def __init__(self, cfg: config.LimitlessConfig):
+        self.config = cfg
+        self.http = VenueHttp(config.EXCHANGE_ID, cfg.url, error_message=schemas.error_message)
         self.md = LimitlessMarketData(self.http)
         self._groups: dict[str, dict] = {}  # child slug -> group row (slug, title): lets detail lookups keep it
         self.profiles: TtlCache[str, dict] = TtlCache(60, 10_000)  # (token, address) -> profile (trading.py)
@@ -106,5 +106,5 @@ def _resume_point(cursor: str | None) -> tuple[int, int]:
     return (int(page) if page.isdigit() and int(page) > 0 else 1), (int(row) if row.isdigit() else 0)
 
 
-def create(settings: Settings) -> LimitlessAdapter:
-    return LimitlessAdapter(settings)
+def create(cfg: config.LimitlessConfig | None = None) -> LimitlessAdapter:
+    return LimitlessAdapter(cfg or config.LimitlessConfig.from_env())

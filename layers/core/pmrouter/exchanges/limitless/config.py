@@ -3,7 +3,9 @@ limitless-labs-group/Limitless-Exchange). Each wire unit below is pinned by a fi
 tests/fixtures/venues/limitless/ that names its source."""
 from __future__ import annotations
 
-from ...settings import Settings
+from dataclasses import dataclass
+
+from ...settings import env_config
 
 EXCHANGE_ID = "limitless"
 NAME = "Limitless"
@@ -40,5 +42,14 @@ def history_window(start: int, now: int) -> str:
     return HISTORY_ALL
 
 
-def base_url(settings: Settings) -> str:
-    return settings.limitless_url
+@dataclass(frozen=True)
+class LimitlessConfig:
+    url: str = "https://api.limitless.exchange"
+
+    @classmethod
+    def from_env(cls) -> "LimitlessConfig":
+        return env_config(cls, url="PMROUTER_LIMITLESS_URL")
+
+
+# platform secret name -> variable: none (its market data needs no key)
+PLATFORM_SECRETS: dict[str, str] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from ...pricing.candles import points_to_candles
-from ...settings import Settings
 from ..base import Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, VenueMarket, VenueOutcome
 from ...cache import TtlCache
 from ..errors import MarketNotFound, VenueBadRequest
@@ -34,9 +33,10 @@ class OpinionAdapter(ExchangeAdapter):
              "estimated at the 1% ceiling",
     )
 
-    def __init__(self, settings: Settings):
-        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
-        self.md = OpinionMarketData(self.http, config.auth_headers(settings))
+    def __init__(self, cfg: config.OpinionConfig):
+        self.config = cfg
+        self.http = VenueHttp(config.EXCHANGE_ID, cfg.url.rstrip("/"), error_message=schemas.error_message)
+        self.md = OpinionMarketData(self.http, cfg.auth_headers())
         # child marketId -> (parent marketId, parent title); the relation never changes, so it
         # outlives the metadata TTL and lets a detail lookup keep its group.
         self._parents: dict[str, tuple[str, str]] = {}
@@ -111,5 +111,5 @@ class OpinionAdapter(ExchangeAdapter):
         return points_to_candles(points, interval, start, end)
 
 
-def create(settings: Settings) -> OpinionAdapter:
-    return OpinionAdapter(settings)
+def create(cfg: config.OpinionConfig | None = None) -> OpinionAdapter:
+    return OpinionAdapter(cfg or config.OpinionConfig.from_env())

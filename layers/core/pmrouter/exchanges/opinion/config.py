@@ -1,8 +1,10 @@
-"""Opinion venue constants. The REST host comes from Settings (`PMROUTER_OPINION_URL`); every path
-starts with `/openapi`. Facts from the Open API spec and opinion-clob-sdk 0.7.0."""
+"""Opinion venue constants. The REST host comes from `PMROUTER_OPINION_URL`; every path starts with
+`/openapi`. Facts from the Open API spec and opinion-clob-sdk 0.7.0."""
 from __future__ import annotations
 
-from ...settings import Settings
+from dataclasses import dataclass
+
+from ...settings import env_config
 
 EXCHANGE_ID = "opinion"
 NAME = "Opinion"
@@ -36,9 +38,20 @@ HISTORY_INTERVAL = {"1h": "1h", "6h": "1h", "1d": "1d", "1w": "1d", "max": "1d"}
 MARKET_URL = "https://app.opinion.trade/detail?topicId={market_id}"
 
 
-def base_url(settings: Settings) -> str:
-    return settings.opinion_url.rstrip("/")
+@dataclass(frozen=True)
+class OpinionConfig:
+    url: str = "https://proxy.opinion.trade:8443"
+    # The platform's market-data key (`apikey` header). A platform secret: deployed, bootstrap copies
+    # it from Secrets Manager into the variable at cold start (PLATFORM_SECRETS).
+    api_key: str = ""
+
+    @classmethod
+    def from_env(cls) -> "OpinionConfig":
+        return env_config(cls, url="PMROUTER_OPINION_URL", api_key="PMROUTER_OPINION_API_KEY")
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"apikey": self.api_key} if self.api_key else {}
 
 
-def auth_headers(settings: Settings) -> dict[str, str]:
-    return {"apikey": settings.opinion_api_key} if settings.opinion_api_key else {}
+# platform secret name -> the variable OpinionConfig reads (bootstrap.load_platform_env)
+PLATFORM_SECRETS = {"opinion_api_key": "PMROUTER_OPINION_API_KEY"}

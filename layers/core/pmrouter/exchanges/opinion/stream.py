@@ -17,7 +17,6 @@ from typing import Any
 
 import websockets
 
-from ...settings import get_settings
 from ...stream.feeds import Instrument, SocketFeed, Trade
 
 DEFAULT_WS_URL = "wss://ws.opinion.trade"
@@ -74,5 +73,5 @@ class OpinionFeed(SocketFeed):
 
 
 def create_feed(sink, adapter) -> OpinionFeed | None:
-    key = get_settings().opinion_api_key
+    key = adapter.config.api_key
     return OpinionFeed(sink, adapter, ws_url(), key) if key else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...pricing.candles import points_to_candles
-from ...settings import Settings
 from ..base import (
     Candle, Capabilities, Credentials, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket, VenueOutcome,
 )
@@ -29,11 +28,11 @@ class PolymarketAdapter(ExchangeAdapter):
     # Most markets are fee-free; fee-enabled ones publish {r, e} in /clob-markets (fee_model_for).
     fee_model = NO_FEE
 
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.gamma = VenueHttp(config.EXCHANGE_ID, config.gamma_url(settings), error_message=schemas.error_message)
-        self.clob = VenueHttp(config.EXCHANGE_ID, config.clob_url(settings), error_message=schemas.error_message)
-        self.data = VenueHttp(config.EXCHANGE_ID, config.data_url(settings), error_message=schemas.error_message)
+    def __init__(self, cfg: config.PolymarketConfig):
+        self.config = cfg
+        self.gamma = VenueHttp(config.EXCHANGE_ID, cfg.gamma_url, error_message=schemas.error_message)
+        self.clob = VenueHttp(config.EXCHANGE_ID, cfg.clob_url, error_message=schemas.error_message)
+        self.data = VenueHttp(config.EXCHANGE_ID, cfg.data_url, error_message=schemas.error_message)
         self.md = PolymarketMarketData(self.gamma, self.clob, self.data)
         self._fees: TtlCache[str, FeeModel] = TtlCache(600, 20_000)
 
@@ -134,5 +133,5 @@ class PolymarketAdapter(ExchangeAdapter):
         return TradesPage(out, None)
 
 
-def create(settings: Settings) -> PolymarketAdapter:
-    return PolymarketAdapter(settings)
+def create(cfg: config.PolymarketConfig | None = None) -> PolymarketAdapter:
+    return PolymarketAdapter(cfg or config.PolymarketConfig.from_env())

@@ -1,7 +1,9 @@
 """Polymarket facts (docs.polymarket.com; py-clob-client-v2 1.2.1)."""
 from __future__ import annotations
 
-from ...settings import Settings
+from dataclasses import dataclass
+
+from ...settings import env_config
 
 EXCHANGE_ID = "polymarket"
 NAME = "Polymarket"
@@ -18,13 +20,17 @@ NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
 COLLATERAL = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 
 
-def gamma_url(settings: Settings) -> str:
-    return settings.polymarket_gamma_url
+@dataclass(frozen=True)
+class PolymarketConfig:
+    gamma_url: str = "https://gamma-api.polymarket.com"  # listings, events
+    clob_url: str = "https://clob.polymarket.com"  # books, prices, orders
+    data_url: str = "https://data-api.polymarket.com"  # trades, positions, activity
+
+    @classmethod
+    def from_env(cls) -> "PolymarketConfig":
+        return env_config(cls, gamma_url="PMROUTER_POLYMARKET_GAMMA_URL", clob_url="PMROUTER_POLYMARKET_CLOB_URL",
+                          data_url="PMROUTER_POLYMARKET_DATA_URL")
 
 
-def clob_url(settings: Settings) -> str:
-    return settings.polymarket_clob_url
-
-
-def data_url(settings: Settings) -> str:
-    return settings.polymarket_data_url
+# platform secret name -> variable: none (its market data needs no key)
+PLATFORM_SECRETS: dict[str, str] = {}

@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from ...pricing.candles import points_to_candles
-from ...settings import Settings
 from ..base import (Candle, Capabilities, ExchangeAdapter, FeeModel, Interval, OrderBook, TradesPage, VenueMarket,
                     VenueOutcome)
 from ...cache import TtlCache
@@ -41,9 +40,10 @@ class PredictFunAdapter(ExchangeAdapter):
     fee_model = FeeModel(kind="linear", basis="min_side", rate=config.DEFAULT_FEE_BPS / 10_000,
                          note=_fee_note(config.DEFAULT_FEE_BPS))
 
-    def __init__(self, settings: Settings):
-        self.http = VenueHttp(config.EXCHANGE_ID, config.base_url(settings), error_message=schemas.error_message)
-        self.md = PredictMarketData(self.http, config.auth_headers(settings))
+    def __init__(self, cfg: config.PredictFunConfig):
+        self.config = cfg
+        self.http = VenueHttp(config.EXCHANGE_ID, cfg.url.rstrip("/"), error_message=schemas.error_message)
+        self.md = PredictMarketData(self.http, cfg.auth_headers())
         self._categories: dict[str, dict[str, Any]] = {}  # slug -> {title, startsAt, endsAt, status}
         self.jwts: TtlCache[str, str] = TtlCache(600, 10_000)  # wallet -> login JWT (trading.py)
 
@@ -136,5 +136,5 @@ class PredictFunAdapter(ExchangeAdapter):
         return TradesPage(trades, after)
 
 
-def create(settings: Settings) -> PredictFunAdapter:
-    return PredictFunAdapter(settings)
+def create(cfg: config.PredictFunConfig | None = None) -> PredictFunAdapter:
+    return PredictFunAdapter(cfg or config.PredictFunConfig.from_env())

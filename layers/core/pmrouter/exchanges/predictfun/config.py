@@ -1,8 +1,10 @@
-"""Predict.fun venue constants. The REST host comes from Settings (`PMROUTER_PREDICTFUN_URL`);
-every path starts with `/v1`. Facts from dev.predict.fun and predict-sdk 0.0.22."""
+"""Predict.fun venue constants. The REST host comes from `PMROUTER_PREDICTFUN_URL`; every path
+starts with `/v1`. Facts from dev.predict.fun and predict-sdk 0.0.22."""
 from __future__ import annotations
 
-from ...settings import Settings
+from dataclasses import dataclass
+
+from ...settings import env_config
 
 EXCHANGE_ID = "predictfun"
 NAME = "Predict.fun"
@@ -39,9 +41,19 @@ def tick_size(decimal_precision: int | None) -> float:
     return round(10.0 ** -dp, dp)
 
 
-def base_url(settings: Settings) -> str:
-    return settings.predictfun_url.rstrip("/")
+@dataclass(frozen=True)
+class PredictFunConfig:
+    url: str = "https://api.predict.fun"
+    # The platform's market-data key (`x-api-key` header); a platform secret like Opinion's.
+    api_key: str = ""
+
+    @classmethod
+    def from_env(cls) -> "PredictFunConfig":
+        return env_config(cls, url="PMROUTER_PREDICTFUN_URL", api_key="PMROUTER_PREDICTFUN_API_KEY")
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"x-api-key": self.api_key} if self.api_key else {}
 
 
-def auth_headers(settings: Settings) -> dict[str, str]:
-    return {"x-api-key": settings.predictfun_api_key} if settings.predictfun_api_key else {}
+# platform secret name -> the variable PredictFunConfig reads (bootstrap.load_platform_env)
+PLATFORM_SECRETS = {"predictfun_api_key": "PMROUTER_PREDICTFUN_API_KEY"}

@@ -16,7 +16,6 @@ import os
 
 import websockets
 
-from ...settings import get_settings
 from ...stream.feeds import Instrument, SocketFeed
 from . import schemas
 
@@ -73,4 +72,4 @@ class PredictFeed(SocketFeed):
 
 
 def create_feed(sink, adapter) -> PredictFeed:
-    return PredictFeed(sink, adapter, ws_url(), get_settings().predictfun_api_key)
+    return PredictFeed(sink, adapter, ws_url(), adapter.config.api_key)
