@@ -187,10 +187,13 @@ def _adapters() -> list[ExchangeAdapter]:
     out: list[ExchangeAdapter] = []
     for ex in EXCHANGE_IDS:
         try:
-            out.append(get_adapter(ex))
+            adapter = get_adapter(ex)
         except Exception as exc:  # a venue whose adapter is broken must not stop the others
             log.exception("catalog sync: adapter %s unavailable", ex)
             out.append(_UnavailableAdapter(ex, exc))
+            continue
+        if adapter.capabilities.fetch_markets:  # a venue without listings has nothing to sync
+            out.append(adapter)
     return out
 
 

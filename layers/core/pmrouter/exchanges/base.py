@@ -28,7 +28,8 @@ class Capabilities:
     False, so the flags are the single source of truth for both. Each route checks its own flag
     (`ExchangeAdapter.require`); an adapter setting a flag overrides the hook the flag names:
 
-      fetch_markets, fetch_events    list_markets / fetch_market (the catalog sync)
+      fetch_markets                  list_markets / fetch_market (the catalog sync skips a venue without it)
+      fetch_events                   events come from the catalog's group ids (`VenueMarket.exchange_group_id`)
       fetch_orderbook                get_orderbook (and /execution-price)
       fetch_orderbook_history        (no venue yet: historical /orderbook answers 501)
       fetch_price_history            get_price_history
