@@ -87,7 +87,7 @@ _MULT = {
     "billion": 1e9, "t": 1e12, "tn": 1e12, "trillion": 1e12,
 }
 _NUMBER_RE = re.compile(  # a minus sign counts only right before the number ("-0.1%", not "10-20" or "covid-19")
-    r"(?<![\w.])(-(?=\$?\d))?(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\+?\s?"
+    r"(?=[-$\d])(?<![\w.])(-(?=\$?\d))?(\$\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\+?\s?"
     r"(%|percent\b|pct\b|bps\b|basis points\b|usd\b|dollars\b|k\b|thousand\b|mn\b|mm\b|m\b|million\b|bn\b|b\b|billion\b|tn\b|t\b|trillion\b)?"
 )
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "xi": 11, "xii": 12, "xiii": 13,
@@ -545,15 +545,18 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
         return True
     if a.stages != b.stages:
         return True  # wins the conference vs the final, runs for vs wins, nominee vs elected
-    if a.end_day is not None and b.end_day is not None:
-        gap = abs(a.end_day - b.end_day)
+    ae, be = a.end_day, b.end_day
+    if ae is not None and be is not None:
+        gap = abs(ae - be)
         if gap > MAX_DECISION_GAP or (gap > 1 and not (a.years and b.years)):
             # both venues say when the question is decided: months apart is a different question (who runs
             # vs who is nominated); without explicit years the dates are the only evidence of "which one"
             return True
-    for x, y in ((a, b), (b, a)):  # a market decided after the other's latest possible expiration
-        if x.end_day is not None and y.latest_day is not None and x.end_day > y.latest_day + 1:
-            return True
+    # a market decided after the other's latest possible expiration
+    if ae is not None and b.latest_day is not None and ae > b.latest_day + 1:
+        return True
+    if be is not None and a.latest_day is not None and be > a.latest_day + 1:
+        return True
     if a.years and b.years and not (a.years & b.years):
         return True  # 2026 Finals vs 2027 Finals
     if a.dates and b.dates and not _dates_agree(a.dates, b.dates):
@@ -561,19 +564,19 @@ def _hard_reject(a: _Feat, b: _Feat, aligned: bool = False) -> bool:
     if a.facts is not _NO_FACTS and b.facts is not _NO_FACTS and \
             conflict(a.facts, b.facts, check_amount=not (a.numbers and b.numbers)):
         return True  # rules disagree on threshold, strictness or settlement source
-    forgive = (a.ctx | b.ctx) if aligned else frozenset()
-    if _unexplained(a, b, forgive) and _unexplained(b, a, forgive):
-        return True  # each side names something the other does not (Germany vs Japan)
-    for x, y in ((a, b), (b, a)):
-        xl = x.names
-        if xl:
-            yl = y.names
-            if yl:
-                if sum(x.weight[t] for t in xl & yl) < 0.5 * min(x.names_w, y.names_w):
-                    return True
-            elif sum(x.weight[t] for t in xl & y.tokens) < 0.5 * x.names_w:
-                return True
-    return False
+    if a.entities and b.entities:  # (a side without names has nothing unexplained)
+        forgive = (a.ctx | b.ctx) if aligned else frozenset()
+        if _unexplained(a, b, forgive) and _unexplained(b, a, forgive):
+            return True  # each side names something the other does not (Germany vs Japan)
+    return (bool(a.names) and _names_missing(a, b)) or (bool(b.names) and _names_missing(b, a))
+
+
+def _names_missing(x: _Feat, y: _Feat) -> bool:
+    """The words that name x's leg are mostly absent from y's leg name (or, without one, from y)."""
+    yl = y.names
+    if yl:
+        return sum(x.weight[t] for t in x.names & yl) < 0.5 * min(x.names_w, y.names_w)
+    return sum(x.weight[t] for t in x.names & y.tokens) < 0.5 * x.names_w
 
 
 def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> set[str]:
