@@ -52,6 +52,7 @@ def test_optional_hooks_default_to_not_supported_which_is_a_501(call):
         call(Bare())
     err = from_venue_error(caught.value)
     assert (err.status, err.code, err.retryable) == (501, "not_supported", False)
+    assert err.headers == {"x-should-retry": "false"}  # the SDK must not resend
     assert caught.value.exchange == "bare" and "Bare does not support" in caught.value.message
 
 

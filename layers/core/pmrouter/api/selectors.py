@@ -135,10 +135,4 @@ def decode_cursor(cursor: str | None) -> dict | None:
         raise _not_ours(cursor) from None
 
 
-def not_supported(adapter: ExchangeAdapter, what: str) -> ApiError:
-    from .errors import NotSupported
-
-    return NotSupported(f"{adapter.name} does not support {what}")
-
-
 __all__ = ["BadRequest"]

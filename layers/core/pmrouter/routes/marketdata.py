@@ -16,7 +16,6 @@ from ..api.selectors import (
     decode_cursor,
     encode_cursor,
     market_ref,
-    not_supported,
     pick_outcome,
 )
 from ..contract.marketdata import (
@@ -75,10 +74,9 @@ async def get_orderbook(
     ref = market_ref(parsec_id, exchange, market_id)
     adapter = adapter_for(ref.exchange)
     historical = start_ts is not None or end_ts is not None
-    if historical and not adapter.capabilities.fetch_orderbook_history:
-        raise not_supported(adapter, "historical order books")
-    if not adapter.capabilities.fetch_orderbook:
-        raise not_supported(adapter, "order books")
+    if historical:
+        adapter.require("fetch_orderbook_history", "historical order books")
+    adapter.require("fetch_orderbook", "order books")
     levels = clamp_limit(limit if limit is not None else depth, default=50, maximum=100,
                          name="limit" if limit is not None else "depth")
     market = await adapter.get_market(ref.market_id)
@@ -117,8 +115,7 @@ async def get_price(
     if at_ts is not None and (start_ts is not None or end_ts is not None):
         raise ValidationFailed(["at_ts cannot be combined with start_ts or end_ts"])
     adapter = adapter_for(ref.exchange)
-    if not adapter.capabilities.fetch_price_history:
-        raise not_supported(adapter, "price history")
+    adapter.require("fetch_price_history", "price history")
     now = _now()
     if at_ts is not None:
         if at_ts > now:
@@ -163,8 +160,7 @@ async def list_trades(
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
         raise ValidationFailed([f"start_ts ({start_ts}) must not be after end_ts ({end_ts})"])
     adapter = adapter_for(ref.exchange)
-    if not adapter.capabilities.fetch_trades:
-        raise not_supported(adapter, "public trades")
+    adapter.require("fetch_trades", "public trades")
     state = decode_cursor(cursor)
     venue_cursor = None
     if state is not None:
@@ -203,8 +199,7 @@ async def execution_price(
         raise ValidationFailed([f"amount must be a positive number of contracts, got {amount}"])
     ref = market_ref(parsec_id, exchange, market_id)
     adapter = adapter_for(ref.exchange)
-    if not adapter.capabilities.fetch_orderbook:
-        raise not_supported(adapter, "order books")
+    adapter.require("fetch_orderbook", "order books")
     market = await adapter.get_market(ref.market_id)
     chosen = pick_outcome(market, outcome)
     book = await adapter.get_orderbook(market, chosen, 100)
