@@ -26,17 +26,6 @@ def _limited(limit: int, who: str) -> RateLimited:
     return RateLimited(f"key export is limited to {limit} per hour{who}", retry_after=3600 - int(time.time()) % 3600)
 
 
-def _take_slot(account_id: str, counter: str, limit: int) -> bool:
-    """One export from `account_id`'s hourly allowance, counted in the store (so the limit holds
-    across function instances). False when the allowance is spent."""
-    return accounts.take_hourly_slot(account_id, counter, limit)
-
-
-def _give_back(account_id: str, counter: str) -> None:
-    """Return a slot taken this hour (the other allowance refused the export)."""
-    accounts.give_back_hourly_slot(account_id, counter)
-
-
 def _builder_of(customer_id: str) -> str | None:
     from ..store import builder_users
 
@@ -51,11 +40,11 @@ def export_key(customer_id: str, wallet_type: str, *, principal: Principal, requ
     if stored is None or stored.mode != "managed" or not stored.credentials.private_key:
         raise NotFound("no managed wallet: onboard with mode=managed first")
     builder_id = _builder_of(customer_id)
-    if builder_id and not _take_slot(builder_id, "user_export", BUILDER_EXPORTS_PER_HOUR):
+    if builder_id and not accounts.take_hourly_slot(builder_id, "user_export", BUILDER_EXPORTS_PER_HOUR):
         raise _limited(BUILDER_EXPORTS_PER_HOUR, " for a builder's users together")
-    if not _take_slot(customer_id, "export", EXPORTS_PER_HOUR):
+    if not accounts.take_hourly_slot(customer_id, "export", EXPORTS_PER_HOUR):
         if builder_id:
-            _give_back(builder_id, "user_export")
+            accounts.give_back_hourly_slot(builder_id, "user_export")
         raise _limited(EXPORTS_PER_HOUR, "")
     credstore.mark_exported(customer_id, "polymarket")
     audit.warning("wallet.export_key", extra={
