@@ -575,8 +575,8 @@ def _names_missing(x: _Feat, y: _Feat) -> bool:
     """The words that name x's leg are mostly absent from y's leg name (or, without one, from y)."""
     yl = y.names
     if yl:
-        return sum(x.weight[t] for t in x.names & yl) < 0.5 * min(x.names_w, y.names_w)
-    return sum(x.weight[t] for t in x.names & y.tokens) < 0.5 * x.names_w
+        return sum(map(x.weight.__getitem__, x.names & yl)) < 0.5 * min(x.names_w, y.names_w)
+    return sum(map(x.weight.__getitem__, x.names & y.tokens)) < 0.5 * x.names_w
 
 
 def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> set[str]:
@@ -661,7 +661,7 @@ def _score(a: _Feat, b: _Feat, aligned: bool = False) -> tuple[float, bool]:
     shared_tokens = a.tokens & b.tokens
     if not shared_tokens:
         return 0.0, False
-    shared = sum(a.weight[t] for t in shared_tokens)
+    shared = sum(map(a.weight.__getitem__, shared_tokens))  # (map: the pair loop's hottest sum)
     union = a.total + b.total - shared
     jaccard = shared / union if union else 0.0
     containment = shared / min(a.total, b.total) if min(a.total, b.total) else 0.0
