@@ -33,9 +33,6 @@ STALE_S = 24 * 3600  # an escrow whose order is still not final after a day is s
 SETTLE_LEASE_S = 300  # a settlement claim older than this belongs to a run that died
 
 
-_Moved = store.Moved
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
@@ -46,10 +43,6 @@ def _age(iso: str | None, now: float) -> float:
 
 def _spent(message: str = "fee_auth.order_id was already used; sign a new authorization"):
     return InvalidInput([message])
-
-
-def _move(escrow_id: str, to: str, *, expect: dict[str, Any], values: dict[str, Any] | None = None) -> None:
-    store.move(escrow_id, to, expect=expect, values=values)
 
 
 def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, payer: str, fee: int, deadline: int,
@@ -72,9 +65,9 @@ def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, p
     except AlreadyDone:
         tx = None  # an earlier attempt of this same order pulled it
     try:
-        _move(escrow_id, "held", expect={"state": "pulling", "attempt_at": attempt},
+        store.move(escrow_id, "held", expect={"state": "pulling", "attempt_at": attempt},
               values={"pull_tx": tx} if tx else None)
-    except _Moved:
+    except store.Moved:
         raise _spent("fee_auth: this authorization was settled while the order was being placed; "
                      "sign a new authorization") from None
 
@@ -96,14 +89,14 @@ def _resume(escrow_id: str, *, customer_id: str, order_uid: str, payer: str, fee
         return None
     try:
         if state == "released":
-            _move(escrow_id, "held", expect={"state": "released", "order_uid": order_uid})
+            store.move(escrow_id, "held", expect={"state": "released", "order_uid": order_uid})
             return None
         if state == "pulling":
             attempt = _now()
-            _move(escrow_id, "pulling", expect={"state": "pulling", "attempt_at": existing["attempt_at"]},
+            store.move(escrow_id, "pulling", expect={"state": "pulling", "attempt_at": existing["attempt_at"]},
                   values={"attempt_at": attempt})
             return attempt
-    except _Moved:
+    except store.Moved:
         pass
     if state in ("settling", "settled", "void", "released"):
         raise _spent("fee_auth.order_id: this authorization's fee was refunded; sign a new authorization")
@@ -114,8 +107,8 @@ def release(escrow_id: str) -> None:
     """The order certainly never reached the venue: its fee is released (refunded after the retry
     window unless a retry takes it back). Only a `held` escrow (fee known pulled) is released."""
     try:
-        _move(escrow_id, "released", expect={"state": "held"}, values={"released_at": _now()})
-    except _Moved:
+        store.move(escrow_id, "released", expect={"state": "held"}, values={"released_at": _now()})
+    except store.Moved:
         pass
 
 
@@ -186,12 +179,12 @@ def _settle_one(item: dict, now: float) -> str:
         expect["attempt_at"] = item["attempt_at"]  # a retry that resumed the pull wins
     try:
         if decision == "void":
-            _move(escrow_id, "void", expect=expect, values={"settled_at": _now()})
+            store.move(escrow_id, "void", expect=expect, values={"settled_at": _now()})
             return "void"
         affiliate, treasury, refund = shares(int(item["fee"]), Decimal(decision), int(item["affiliate_bps"]))
         amounts = {"affiliate_amount": affiliate, "treasury_amount": treasury, "refund_amount": refund}
-        _move(escrow_id, "settling", expect=expect, values={**amounts, "settling_at": _now()})
-    except _Moved:
+        store.move(escrow_id, "settling", expect=expect, values={**amounts, "settling_at": _now()})
+    except store.Moved:
         return "waiting"  # a concurrent run or a retry moved it first
     return _finish({**item, **amounts})
 
@@ -211,8 +204,8 @@ def _finish(item: dict) -> str:
     if tx:
         values["settle_tx"] = tx
     try:
-        _move(escrow_id, "settled", expect={"state": "settling"}, values=values)
-    except _Moved:
+        store.move(escrow_id, "settled", expect={"state": "settling"}, values=values)
+    except store.Moved:
         return "waiting"
     return "settled"
 
