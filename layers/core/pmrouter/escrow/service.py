@@ -66,7 +66,7 @@ def hold(escrow_id: str, *, customer_id: str, builder_id: str, order_uid: str, p
         tx = None  # an earlier attempt of this same order pulled it
     try:
         store.move(escrow_id, "held", expect={"state": "pulling", "attempt_at": attempt},
-              values={"pull_tx": tx} if tx else None)
+                   values={"pull_tx": tx} if tx else None)
     except store.Moved:
         raise _spent("fee_auth: this authorization was settled while the order was being placed; "
                      "sign a new authorization") from None
@@ -94,7 +94,7 @@ def _resume(escrow_id: str, *, customer_id: str, order_uid: str, payer: str, fee
         if state == "pulling":
             attempt = _now()
             store.move(escrow_id, "pulling", expect={"state": "pulling", "attempt_at": existing["attempt_at"]},
-                  values={"attempt_at": attempt})
+                       values={"attempt_at": attempt})
             return attempt
     except store.Moved:
         pass
