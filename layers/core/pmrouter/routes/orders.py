@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Header, Query
 
 from ..api.auth import ActingCustomer, CurrentPrincipal
 from ..api.errors import MissingParameter, ValidationFailed
-from ..api.selectors import adapter_for, clamp_limit, identifier, pick_outcome
+from ..api.selectors import adapter_for, clamp_limit, identifier
 from ..contract.trading import BalanceResponse, CreateOrderRequest, FillOut, Order, Position
 from ..exchanges import errors as venue
 from ..trading import service
@@ -24,10 +24,6 @@ def _exchange(exchange: str | None):
     return adapter_for(exchange)
 
 
-async def _get_market(adapter, market_id: str):
-    return await adapter.get_market(market_id)
-
-
 @router.post("/orders", response_model=Order)
 async def create_order(
     customer_id: ActingCustomer,
@@ -37,16 +33,8 @@ async def create_order(
     x_exchange_credentials: CredsHeader = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Order:
-    adapter = _exchange(exchange)
-    escrow = None
-    if body.fee_auth is not None or body.payer_address or body.signer_address:
-        from ..store.accounts import get_account
-
-        builder = get_account(principal.customer_id) if principal.account_type == "builder" else None
-        escrow = service.fee_escrow_terms(body, adapter.id, principal, builder)
-    return await service.place_order(adapter, customer_id, body, idempotency_key=idempotency_key,
-                                     header_credentials=x_exchange_credentials, get_market=_get_market,
-                                     pick_outcome=pick_outcome, escrow=escrow)
+    return await service.place_order(_exchange(exchange), principal, customer_id, body,
+                                     idempotency_key=idempotency_key, header_credentials=x_exchange_credentials)
 
 
 @router.get("/orders", response_model=list[Order])

@@ -23,7 +23,9 @@ from ..api.errors import ApiError, BadRequest, NotFound, NotSupported, Validatio
 from ..auth import credentials as credstore
 from ..contract.trading import CreateOrderRequest, Order
 from ..exchanges import errors as venue
-from ..exchanges.base import Credentials, ExchangeAdapter, OrderIntent, TradingSession, VenueOrder
+from ..auth.apikeys import Principal
+from ..exchanges.base import (Credentials, ExchangeAdapter, OrderIntent, TradingSession, VenueMarket, VenueOrder,
+                              VenueOutcome, resolve_outcome)
 from ..store import orders as store
 from ..store.dynamo import is_transient
 from .rules import check_price_and_size, parse_params, require_order_type
@@ -130,7 +132,7 @@ class EscrowTerms:
     affiliate_bps: int
 
 
-def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal, builder_account: dict | None) -> EscrowTerms | None:
+def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal: Principal) -> EscrowTerms | None:
     """Verify `fee_auth` before anything is recorded or sent (400/403 naming the problem)."""
     if req.fee_auth is None:
         if req.payer_address or req.signer_address:
@@ -144,10 +146,11 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal, builder_
     if exchange != "polymarket":
         raise ValidationFailed(["fee_auth: fee escrow is Polymarket only"])
     from ..escrow.chain import require_available
+    from ..store.accounts import get_account
 
     require_available()  # no chain configured: 503 before anything is verified, recorded or sent
     cfg = config.platform()
-    account = builder_account or {}
+    account = get_account(principal.customer_id) or {}
     fee = authorization.verify(cfg, req.fee_auth, req.payer_address, req.price, req.size,
                                cap_bps=config.fee_cap_bps(account))
     order_id = authorization.canonical_order_id(req.fee_auth.order_id)
@@ -208,15 +211,24 @@ def _release_quietly(record: store.OrderRecord, escrow: "EscrowTerms | None") ->
         log.warning("order %s: claim not released (%s); reconciliation will", record.order_uid, type(exc).__name__)
 
 
-async def place_order(adapter: ExchangeAdapter, customer_id: str, req: CreateOrderRequest, *,
-                      idempotency_key: str | None, header_credentials: str | None,
-                      get_market, pick_outcome, escrow: "EscrowTerms | None" = None) -> Order:
+def _pick_outcome(market: VenueMarket, name: str | None) -> VenueOutcome:
+    try:
+        return resolve_outcome(market, name)
+    except ValueError as exc:
+        raise ValidationFailed([f"outcome: {exc}"]) from None
+
+
+async def place_order(adapter: ExchangeAdapter, principal: Principal, customer_id: str, req: CreateOrderRequest,
+                      *, idempotency_key: str | None, header_credentials: str | None) -> Order:
+    """The whole order path from a parsed request: fee terms, market, outcome, rules, credentials,
+    then the exactly-once send (steps 1 to 5 above)."""
+    escrow = fee_escrow_terms(req, adapter.id, principal)
     require_trading(adapter)
     params = parse_params(req.params)
     require_order_type(adapter, params.order_type)
     body_creds = Credentials(**req.credentials.model_dump(exclude_none=True)) if req.credentials else None
-    market = await get_market(adapter, req.market_id)
-    outcome = pick_outcome(market, req.outcome)
+    market = await adapter.get_market(req.market_id)
+    outcome = _pick_outcome(market, req.outcome)
     check_price_and_size(adapter, market, req.price, req.size)
     sess = open_session(adapter, customer_id, header_credentials, body_creds)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
