@@ -313,6 +313,8 @@ class _Feat:
     names: frozenset[str] = frozenset()  # what names this leg: its label, else its leg tokens (set after grouping)
     names_w: float = 0.0  # IDF weight of `names`
     stages: frozenset[str] = frozenset()  # the stage classes its words name (conference, nomination, ...)
+    initials: frozenset[str] = frozenset()  # its one-letter tokens ("Los Angeles R")
+    first_letters: frozenset[str] = frozenset()  # first letters of its longer tokens
 
 
 def _merge_compounds(seqs: list[list[str]]) -> list[list[str]]:
@@ -466,6 +468,8 @@ def _build_features(markets: Sequence[VenueMarket]) -> tuple[list[_Feat], Counte
         f.names = _labels(f) if (f.leg or f.label) else frozenset()
         f.names_w = sum(f.weight[t] for t in f.names)
         f.stages = frozenset(c for t in f.tokens if (c := _STAGE_CLASS.get(t)))
+        f.initials = frozenset(t for t in f.tokens if len(t) == 1)
+        f.first_letters = frozenset(t[0] for t in f.tokens if len(t) > 1)
     return feats, df
 
 
@@ -579,16 +583,14 @@ def _names_missing(x: _Feat, y: _Feat) -> bool:
     return sum(map(x.weight.__getitem__, x.names & y.tokens)) < 0.5 * x.names_w
 
 
-def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> set[str]:
+def _unexplained(x: _Feat, y: _Feat, forgive: frozenset[str] = frozenset()) -> set[str] | frozenset[str]:
     """Names x uses that y does not. An initial stands for a word ("Los Angeles R" is the Rams, not the
     Chargers): a one-letter name and a word starting with it explain each other."""
     if not x.entities:
-        return set()
-    out = set(x.entities - y.tokens - forgive)
+        return frozenset()
+    out = x.entities - y.tokens - forgive
     if out:
-        y_initials = {t for t in y.tokens if len(t) == 1}
-        out = {e for e in out
-               if not (len(e) == 1 and any(len(t) > 1 and t[0] == e for t in y.tokens)) and e[0] not in y_initials}
+        out = {e for e in out if not (len(e) == 1 and e in y.first_letters) and e[0] not in y.initials}
     return out
 
 
