@@ -1,9 +1,9 @@
 """Cold-start setup shared by every function: logging, and (deployed) venue API keys from the
-platform secret into the environment before the venues' configs are read (each venue's
-`config.PLATFORM_SECRETS` names its own)."""
+platform secret into the environment before the venues' configs are read. The convention needs no
+list of venues here: the platform secret's `<venue>_api_key` becomes `PMROUTER_<VENUE>_API_KEY`,
+the variable `exchanges/<venue>/config.py` reads."""
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
@@ -42,15 +42,12 @@ def load_platform_env() -> None:
     if os.environ.get("PMROUTER_LOAD_PLATFORM_SECRETS") != "1":
         return
     from .auth.platform_secrets import platform_secrets
-    from .exchanges.registry import EXCHANGE_IDS
     from .settings import reload_settings
 
-    secrets = platform_secrets()
-    for exchange in EXCHANGE_IDS:
-        wanted = importlib.import_module(f"pmrouter.exchanges.{exchange}.config").PLATFORM_SECRETS
-        for name, env in wanted.items():
-            if not os.environ.get(env) and secrets.get(name):
-                os.environ[env] = secrets[name]
+    for name, value in platform_secrets().items():
+        env = f"PMROUTER_{name.upper()}"
+        if name.endswith("_api_key") and name[:-8].isalnum() and value and not os.environ.get(env):
+            os.environ[env] = value
     reload_settings()
 
 

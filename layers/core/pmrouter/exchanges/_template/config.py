@@ -19,16 +19,13 @@ NAME = "Template"
 @dataclass(frozen=True)
 class TemplateConfig:
     """Where the venue is (fill in): every base URL with its production default, read from the
-    venue's own `PMROUTER_<VENUE>_..._URL` variables, and any platform key its market data needs.
-    Tests build one directly (`TemplateConfig(url=sandbox.url)`); `create()` reads the environment."""
+    venue's own `PMROUTER_<VENUE>_..._URL` variables, and the platform key its market data needs, if
+    any, as `api_key` from `PMROUTER_<VENUE>_API_KEY` (deployed, bootstrap fills that variable from
+    the platform secret's `<venue>_api_key`). Tests build one directly (`TemplateConfig(url=...)`);
+    `create()` reads the environment."""
 
     url: str = "https://api.venue.example"
 
     @classmethod
     def from_env(cls) -> "TemplateConfig":
         return env_config(cls, url="PMROUTER_TEMPLATE_URL")
-
-
-# platform secret name -> the variable the config reads; bootstrap copies each from Secrets Manager
-# at a deployed cold start. {} when the venue's market data needs no key.
-PLATFORM_SECRETS: dict[str, str] = {}

@@ -25,7 +25,3 @@ class KalshiConfig:
     @classmethod
     def from_env(cls) -> "KalshiConfig":
         return env_config(cls, url="PMROUTER_KALSHI_URL")
-
-
-# platform secret name -> variable: none (its market data needs no key)
-PLATFORM_SECRETS: dict[str, str] = {}

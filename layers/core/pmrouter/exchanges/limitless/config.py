@@ -49,7 +49,3 @@ class LimitlessConfig:
     @classmethod
     def from_env(cls) -> "LimitlessConfig":
         return env_config(cls, url="PMROUTER_LIMITLESS_URL")
-
-
-# platform secret name -> variable: none (its market data needs no key)
-PLATFORM_SECRETS: dict[str, str] = {}

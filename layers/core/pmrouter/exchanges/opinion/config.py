@@ -41,8 +41,8 @@ MARKET_URL = "https://app.opinion.trade/detail?topicId={market_id}"
 @dataclass(frozen=True)
 class OpinionConfig:
     url: str = "https://proxy.opinion.trade:8443"
-    # The platform's market-data key (`apikey` header). A platform secret: deployed, bootstrap copies
-    # it from Secrets Manager into the variable at cold start (PLATFORM_SECRETS).
+    # The platform's market-data key (`apikey` header). Deployed, bootstrap copies the platform
+    # secret's `opinion_api_key` into PMROUTER_OPINION_API_KEY at cold start.
     api_key: str = ""
 
     @classmethod
@@ -51,7 +51,3 @@ class OpinionConfig:
 
     def auth_headers(self) -> dict[str, str]:
         return {"apikey": self.api_key} if self.api_key else {}
-
-
-# platform secret name -> the variable OpinionConfig reads (bootstrap.load_platform_env)
-PLATFORM_SECRETS = {"opinion_api_key": "PMROUTER_OPINION_API_KEY"}

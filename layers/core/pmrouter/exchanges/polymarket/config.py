@@ -30,7 +30,3 @@ class PolymarketConfig:
     def from_env(cls) -> "PolymarketConfig":
         return env_config(cls, gamma_url="PMROUTER_POLYMARKET_GAMMA_URL", clob_url="PMROUTER_POLYMARKET_CLOB_URL",
                           data_url="PMROUTER_POLYMARKET_DATA_URL")
-
-
-# platform secret name -> variable: none (its market data needs no key)
-PLATFORM_SECRETS: dict[str, str] = {}

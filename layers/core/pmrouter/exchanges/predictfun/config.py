@@ -53,7 +53,3 @@ class PredictFunConfig:
 
     def auth_headers(self) -> dict[str, str]:
         return {"x-api-key": self.api_key} if self.api_key else {}
-
-
-# platform secret name -> the variable PredictFunConfig reads (bootstrap.load_platform_env)
-PLATFORM_SECRETS = {"predictfun_api_key": "PMROUTER_PREDICTFUN_API_KEY"}
