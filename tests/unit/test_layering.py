@@ -22,11 +22,7 @@ PACKAGE = ROOT / "layers" / "core" / "pmrouter"
 TABLE_APIS = frozenset({"get_item", "put_item", "update_item", "delete_item", "query", "scan", "Table",
                         "transact_write_items", "transact_get_items", "batch_write_item", "batch_get_item"})
 # Not moved yet, each with the reason (the entry fails the test once it no longer needs to be here).
-PENDING = {
-    # Owned by issue 10a while it restructures trading/: store/fills.py has put_once, rotation_cursor
-    # and save_rotation_cursor for it to call.
-    "trading/reconcile.py": "fills table",
-}
+PENDING: dict[str, str] = {}
 DOMAIN = ("escrow", "wallets", "builders", "usage", "store", "chain", "ctf")
 WEB = ("fastapi", "starlette", "pmrouter.api", "pmrouter.routes")
 

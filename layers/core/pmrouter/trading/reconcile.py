@@ -24,16 +24,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
-
 from .. import observability as metrics
 from ..auth import credentials as credstore
 from ..exchanges import errors as venue
 from ..exchanges.base import TradingSession, VenueFill
 from ..exchanges.registry import get_adapter
-from ..settings import get_settings
-from ..store import accounts, dynamo
+from ..store import accounts, fills
 from ..store import orders as store
 
 log = logging.getLogger("pmrouter.reconcile")
@@ -43,28 +39,14 @@ PER_ACCOUNT_PER_RUN = 25  # each account's share of a run: no customer's backlog
 ACCOUNT_CONCURRENCY = 8
 RUN_BUDGET_S = 90.0  # the function's timeout is 120 s; what is not reached in time is next run's first
 MAX_QUEUE_READ = 20_000
-_CURSOR = {"account": "reconcile#rotation", "fill_key": "cursor"}
-
-
-def _fills_table():
-    return dynamo.table(get_settings().fills_table)
 
 
 def record_fill(customer_id: str, exchange: str, fill: VenueFill) -> bool:
     """Store a fill once. Returns False when it was already stored."""
-    item: dict[str, Any] = {
-        "account": f"{customer_id}#{exchange}", "fill_key": f"{fill.created_at.isoformat()}#{fill.fill_id}",
-        "fill_id": fill.fill_id, "order_id": fill.order_id, "market_id": fill.market_id, "outcome": fill.outcome,
-        "side": fill.side, "price": Decimal(repr(fill.price)), "size": Decimal(repr(fill.size)),
-        "fee": Decimal(repr(fill.fee)), "is_taker": fill.is_taker, "created_at": fill.created_at.isoformat(),
-    }
-    try:
-        _fills_table().put_item(Item=item, ConditionExpression=Attr("fill_key").not_exists())
-        return True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
+    return fills.put_once(customer_id, exchange, fill_id=fill.fill_id, order_id=fill.order_id,
+                          market_id=fill.market_id, outcome=fill.outcome, side=fill.side,
+                          price=Decimal(repr(fill.price)), size=Decimal(repr(fill.size)),
+                          fee=Decimal(repr(fill.fee)), is_taker=fill.is_taker, created_at=fill.created_at)
 
 
 async def _reconcile_order(session: TradingSession, rec: store.OrderRecord) -> str:
@@ -115,19 +97,6 @@ def _account_key(key: tuple[str, str]) -> str:
     return f"{key[0]}#{key[1]}"
 
 
-def _load_cursor() -> str:
-    item = _fills_table().get_item(Key=_CURSOR).get("Item")
-    return str(item["after"]) if item else ""
-
-
-def _save_cursor(after: str) -> None:
-    if after:
-        _fills_table().put_item(Item={**_CURSOR, "after": after,
-                                      "updated_at": datetime.now(timezone.utc).isoformat()})
-    else:
-        _fills_table().delete_item(Key=_CURSOR)
-
-
 async def _reconcile_account(customer_id: str, exchange: str, recs: list[store.OrderRecord],
                              outcome: dict[str, int], settled: set[str]) -> int:
     """Check one account's share of orders and read its fills; returns the fills newly recorded."""
@@ -151,10 +120,10 @@ async def _reconcile_account(customer_id: str, exchange: str, recs: list[store.O
         if result in store.FINAL:
             settled.add(rec.order_uid)
     try:
-        fills = await session.fills(market_id=None, limit=500)
+        rows = await session.fills(market_id=None, limit=500)
     except venue.VenueError:
         return 0
-    return sum(record_fill(customer_id, exchange, f) for f in fills)
+    return sum(record_fill(customer_id, exchange, f) for f in rows)
 
 
 def _oldest_age(records: list[store.OrderRecord], settled: set[str]) -> float:
@@ -173,7 +142,7 @@ async def reconcile_once(budget_s: float = RUN_BUDGET_S) -> dict[str, Any]:
     by_account: dict[tuple[str, str], list[store.OrderRecord]] = {}
     for rec in records:
         by_account.setdefault((rec.customer_id, rec.exchange), []).append(rec)
-    order = _rotation(list(by_account), _load_cursor())
+    order = _rotation(list(by_account), fills.rotation_cursor())
     outcome: dict[str, int] = {}
     settled: set[str] = set()
     visited: list[int] = []
@@ -188,7 +157,8 @@ async def reconcile_once(budget_s: float = RUN_BUDGET_S) -> dict[str, Any]:
 
     fills_new = sum(await asyncio.gather(*(visit(i, k) for i, k in enumerate(order))))
     deferred = len(order) - len(visited)
-    _save_cursor(_account_key(order[max(visited)]) if deferred and visited else "")
+    fills.save_rotation_cursor(_account_key(order[max(visited)]) if deferred and visited else "",
+                               datetime.now(timezone.utc).isoformat())
     oldest = _oldest_age(records, settled)
     metrics.emit("OldestUnreconciledOrderAge", oldest, "Seconds")
     metrics.emit("UnreconciledOrders", len(records) - len(settled))
