@@ -169,3 +169,37 @@ def test_a_run_cut_short_is_continued_by_the_next_from_where_it_stopped(stack, m
     assert visits == [*mine, mine[0]]  # and round again
     monkeypatch.setattr(reconcile, "_reconcile_account", real_visit)
     asyncio.run(reconcile.reconcile_once())  # leave nothing of this test in the queue
+
+
+def test_a_queue_read_longer_than_the_budget_still_moves_the_rotation(stack, monkeypatch):
+    """A run whose queue read alone spends the whole budget still visits the next account in the
+    rotation, so a slow read can never stall reconciliation for everyone."""
+    import asyncio
+
+    from pmrouter.trading import reconcile
+
+    tag = uuid.uuid4().hex[:8]
+    mine = [f"slow-{tag}-{c}" for c in "ab"]
+    for customer in mine:
+        store.claim(_record(customer, "kalshi", "KX-SLOW", datetime(2020, 6, 1, tzinfo=timezone.utc)))
+    real_queue, real_visit = store.reconcile_queue, reconcile._reconcile_account
+    visits: list[str] = []
+
+    def slow_queue(max_items):
+        records, cut = real_queue(max_items)
+        time.sleep(0.15)  # the read alone outlasts the budget below
+        return [r for r in records if r.customer_id in mine], cut
+
+    async def visit(customer_id, *args):
+        visits.append(customer_id)
+        return 0
+
+    monkeypatch.setattr(store, "reconcile_queue", slow_queue)
+    monkeypatch.setattr(reconcile, "_reconcile_account", visit)
+    monkeypatch.setattr(reconcile, "ACCOUNT_CONCURRENCY", 1)
+    asyncio.run(reconcile.reconcile_once(budget_s=0.1))
+    asyncio.run(reconcile.reconcile_once(budget_s=0.1))
+    assert visits == mine
+    monkeypatch.setattr(store, "reconcile_queue", real_queue)
+    monkeypatch.setattr(reconcile, "_reconcile_account", real_visit)
+    asyncio.run(reconcile.reconcile_once())  # leave nothing of this test in the queue

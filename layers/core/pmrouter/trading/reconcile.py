@@ -150,7 +150,9 @@ async def reconcile_once(budget_s: float = RUN_BUDGET_S) -> dict[str, Any]:
 
     async def visit(i: int, key: tuple[str, str]) -> int:
         async with gate:
-            if time.monotonic() > deadline:
+            # The first account of the rotation is always visited, even when reading the queue took
+            # the whole budget: otherwise a slow read would stall every run without moving the cursor.
+            if visited and time.monotonic() > deadline:
                 return 0
             visited.append(i)
             return await _reconcile_account(key[0], key[1], by_account[key], outcome, settled)
