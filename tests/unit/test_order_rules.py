@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from pmrouter.api.errors import NotSupported, ValidationFailed
+from pmrouter.api.errors import from_domain_error
+from pmrouter.errors import InvalidInput, NotSupported
 from pmrouter.trading.rules import parse_params, require_order_type
 
 
@@ -17,7 +18,8 @@ class NoFok:
 def test_unsupported_type_is_501_with_no_retry():
     with pytest.raises(NotSupported) as exc:
         require_order_type(NoFok(), "fok")
-    assert exc.value.status == 501 and exc.value.headers["x-should-retry"] == "false"
+    answer = from_domain_error(exc.value)  # as the API's edge answers it
+    assert answer.status == 501 and answer.headers["x-should-retry"] == "false"
     assert "gtc, ioc" in exc.value.message
     require_order_type(NoFok(), "ioc")
 
@@ -29,5 +31,5 @@ def test_params():
     for bad in ({"order_type": "gtd"}, {"order_type": "gtd", "expiration": str(int(now) + 59)},
                 {"order_type": "gtd", "expiration": "tomorrow"}, {"expiration": str(int(now) + 999)},
                 {"order_type": "day"}, {"slippage": "1"}):
-        with pytest.raises(ValidationFailed):
+        with pytest.raises(InvalidInput):
             parse_params(bad, now)

@@ -22,7 +22,7 @@ BALANCE_READERS = {
 
 
 def _problems(exc: Exception) -> list[str]:
-    return list(getattr(exc, "validation_errors", None) or [str(exc)])
+    return list(getattr(exc, "problems", None) or [str(exc)])  # InvalidInput names each problem
 
 
 def _err(reply: Reply, what: str) -> str:

@@ -6,7 +6,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from ..api.errors import NotSupported, ValidationFailed
+from ..errors import InvalidInput, NotSupported
 from ..exchanges.base import ExchangeAdapter, OrderType, VenueMarket
 
 ORDER_TYPES: tuple[OrderType, ...] = ("gtc", "ioc", "fok", "gtd")
@@ -45,7 +45,7 @@ def parse_params(params: dict[str, str], now: float | None = None) -> OrderParam
     elif kind != "gtd" and expiration is not None:
         problems.append("params.expiration is only valid with order_type gtd")
     if problems:
-        raise ValidationFailed(problems)
+        raise InvalidInput(problems)
     return OrderParams(kind, expiration)  # type: ignore[arg-type]
 
 
@@ -76,7 +76,7 @@ def check_price_and_size(adapter: ExchangeAdapter | None, market: VenueMarket, p
     elif market.min_order_size and size + 1e-12 < market.min_order_size:
         problems.append(f"size {size} is below the market's minimum order size {market.min_order_size:g}")
     if problems:
-        raise ValidationFailed(problems)
+        raise InvalidInput(problems)
 
 
 def tick_for(adapter: ExchangeAdapter | None, market: VenueMarket, price: float) -> float | None:
