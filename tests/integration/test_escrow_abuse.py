@@ -212,8 +212,8 @@ def test_order_that_never_reached_the_venue_releases_the_fee_and_the_retry_works
             if len(calls) == 1:
                 if how == "connection_refused":
                     raise venue.VenueUnavailable("polymarket", "connection refused")
-                from pmrouter.api.errors import ValidationFailed
-                raise ValidationFailed(["the order failed a check after the fee was pulled"])
+                from pmrouter.errors import InvalidInput  # pmrouter's checks raise its domain errors
+                raise InvalidInput(["the order failed a check after the fee was pulled"])
             return await real(self, prepared)
 
         monkeypatch.setattr(PolymarketSession, "submit_order", refuse)

@@ -2,7 +2,7 @@
 
 - every DynamoDB table is read and written only through its module under store/;
 - the domain raises pmrouter.errors and knows no HTTP: no module of escrow/, wallets/, builders/,
-  usage/, store/, chain/ or ctf/ imports FastAPI, Starlette or pmrouter.api (and only store/ imports
+  usage/, store/, chain/, ctf/ or trading/ imports FastAPI, Starlette or pmrouter.api (and only store/ imports
   botocore's exceptions);
 - the scheduled functions that move money or reconcile orders (settle_fees, reconcile_fills) load no
   web code at all."""
@@ -23,7 +23,7 @@ TABLE_APIS = frozenset({"get_item", "put_item", "update_item", "delete_item", "q
                         "transact_write_items", "transact_get_items", "batch_write_item", "batch_get_item"})
 # Not moved yet, each with the reason (the entry fails the test once it no longer needs to be here).
 PENDING: dict[str, str] = {}
-DOMAIN = ("escrow", "wallets", "builders", "usage", "store", "chain", "ctf")
+DOMAIN = ("escrow", "wallets", "builders", "usage", "store", "chain", "ctf", "trading")
 WEB = ("fastapi", "starlette", "pmrouter.api", "pmrouter.routes")
 
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from .exchanges import errors as venue
+
 
 class PmrouterError(Exception):
     """A failure the caller can be told about. `message` never carries a secret or a request body."""
 
     code = "bad_request"
     retryable = False
+    # True when sending the same request again cannot turn out differently (a venue's answer to an
+    # order, an unsupported operation): the SDK is told not to resend it on its own.
+    final = False
 
     def __init__(self, message: str, *, code: str | None = None, retryable: bool | None = None,
                  problems: list[str] | None = None, extra: dict[str, Any] | None = None):
@@ -82,4 +87,28 @@ class Unavailable(PmrouterError):
 class NotSupported(PmrouterError):
     """Cannot succeed on this deployment or venue, so a resend is pointless."""
 
-    code = "not_supported"
+    code, final = "not_supported", True
+
+
+class InsufficientFunds(PmrouterError):
+    """The venue refused an order for the trader's balance or allowance."""
+
+    code = "insufficient_funds"
+
+
+def from_venue(exc: venue.VenueError) -> PmrouterError:
+    """A venue's failure in pmrouter's terms (the venue is named; its raw answer is not echoed)."""
+    ex = exc.exchange
+    if isinstance(exc, venue.VenueNotSupported):
+        return NotSupported(exc.message)
+    if isinstance(exc, venue.MarketNotFound):
+        return NotFound(f"{ex}: market not found ({exc.message})", code="market_not_found")
+    if isinstance(exc, venue.VenueRateLimited):
+        return Unavailable(f"{ex} is rate limiting requests; retry shortly", retry_after=int(exc.retry_after or 1))
+    if isinstance(exc, (venue.VenueUnavailable, venue.VenueProtocolError)):
+        return Unavailable(f"{ex} is unavailable: {exc.message}")
+    if isinstance(exc, venue.VenueAuthError):
+        return Forbidden(f"{ex} rejected the credentials: {exc.message}", code="authentication_failed")
+    if isinstance(exc, venue.VenueBadRequest):
+        return Refused(f"{ex} rejected the request: {exc.message}")
+    return Unavailable(f"{ex} failed: {exc.message}")

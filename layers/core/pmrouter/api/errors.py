@@ -106,22 +106,7 @@ def unknown_exchange(name: str) -> ExchangeNotFound:
 
 
 def from_venue_error(exc: venue.VenueError) -> ApiError:
-    ex = exc.exchange
-    if isinstance(exc, venue.VenueNotSupported):
-        return NotSupported(exc.message)
-    if isinstance(exc, venue.MarketNotFound):
-        return MarketNotFoundError(f"{ex}: market not found ({exc.message})")
-    if isinstance(exc, venue.VenueRateLimited):
-        headers = {"Retry-After": str(int(exc.retry_after or 1))}
-        return ApiError(f"{ex} is rate limiting requests; retry shortly", status=503, code="service_unavailable",
-                        retryable=True, headers=headers)
-    if isinstance(exc, (venue.VenueUnavailable, venue.VenueProtocolError)):
-        return ServiceUnavailable(f"{ex} is unavailable: {exc.message}")
-    if isinstance(exc, venue.VenueAuthError):
-        return ApiError(f"{ex} rejected the credentials: {exc.message}", status=403, code="authentication_failed")
-    if isinstance(exc, venue.VenueBadRequest):
-        return BadRequest(f"{ex} rejected the request: {exc.message}")
-    return ServiceUnavailable(f"{ex} failed: {exc.message}")
+    return from_domain_error(domain.from_venue(exc))
 
 
 def from_chain_error(exc: chain.ChainError) -> ApiError:
@@ -140,7 +125,8 @@ def from_chain_error(exc: chain.ChainError) -> ApiError:
 
 # The status code that goes with each domain failure (errors.py knows no HTTP).
 _DOMAIN_STATUS: tuple[tuple[type[domain.PmrouterError], int], ...] = (
-    (domain.InvalidInput, 400), (domain.Refused, 400), (domain.Forbidden, 403), (domain.NotFound, 404),
+    (domain.InvalidInput, 400), (domain.Refused, 400), (domain.InsufficientFunds, 402), (domain.Forbidden, 403),
+    (domain.NotFound, 404),
     (domain.Conflict, 409), (domain.RateLimited, 429), (domain.NotSupported, 501), (domain.Unavailable, 503),
 )
 
@@ -151,7 +137,7 @@ def from_domain_error(exc: domain.PmrouterError) -> ApiError:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(int(retry_after))
-    if isinstance(exc, domain.NotSupported):
+    if exc.final:
         headers["x-should-retry"] = "false"  # as NotSupported above: a resend cannot succeed
     return ApiError(exc.message, code=exc.code, status=status, retryable=exc.retryable,
                     validation_errors=exc.problems, headers=headers, extra=exc.extra)

@@ -60,7 +60,7 @@ async def list_orders(
         rows = await sess.session.list_orders(market_id=market_id, status=status, start=start_ts, end=end_ts,
                                               limit=size)
     except venue.VenueError as exc:
-        raise service.from_venue_error(exc) from None
+        raise service.from_venue(exc) from None
     mine = service.records_by_venue_id(customer_id, adapter.id) if rows else {}
     out = [service.order_from_venue(o, mine.get(o.id)) for o in rows]
     if status != "open" and sess.mode != "per_request":
@@ -95,7 +95,7 @@ async def list_fills(customer_id: ActingCustomer, exchange: ExchangeQ = None,
     try:
         rows = await sess.session.fills(market_id=market_id, limit=size)
     except venue.VenueError as exc:
-        raise service.from_venue_error(exc) from None
+        raise service.from_venue(exc) from None
     return [FillOut(**f.__dict__) for f in rows[:size]]
 
 
@@ -109,7 +109,7 @@ async def list_positions(customer_id: ActingCustomer, exchange: ExchangeQ = None
     try:
         rows = await sess.session.positions(market_id=market_id)
     except venue.VenueError as exc:
-        raise service.from_venue_error(exc) from None
+        raise service.from_venue(exc) from None
     return [Position(**p.__dict__) for p in rows]
 
 
@@ -123,5 +123,5 @@ async def balance(customer_id: ActingCustomer, exchange: ExchangeQ = None,
     try:
         raw = await sess.session.balance(refresh=refresh and adapter.capabilities.refresh_balance)
     except venue.VenueError as exc:
-        raise service.from_venue_error(exc) from None
+        raise service.from_venue(exc) from None
     return BalanceResponse(raw=raw)

@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Literal
 
-from ..api.errors import ApiError, BadRequest, NotFound, NotSupported, ValidationFailed, from_venue_error
+from ..errors import (Forbidden, InsufficientFunds, InvalidInput, NotFound, NotSupported, PmrouterError, Refused,
+                      Unavailable, from_venue)
 from ..auth import credentials as credstore
 from ..contract.trading import CreateOrderRequest, Order
 from ..exchanges import errors as venue
@@ -36,8 +37,8 @@ PENDING_ID_PREFIX = "pmr_"
 REPLAY_WAIT_S = 5.0
 
 
-class CredentialsRequired(ApiError):
-    status, code = 403, "credentials_required"
+class CredentialsRequired(Forbidden):
+    code = "credentials_required"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def open_session(adapter: ExchangeAdapter, customer_id: str, header: str | None,
         try:
             creds = credstore.parse_header(header)
         except credstore.BadCredentials as exc:
-            raise ValidationFailed([str(exc)]) from None
+            raise InvalidInput([str(exc)]) from None
     if creds is not None:
         return Session(_session(adapter, creds), "per_request")
     stored = credstore.load(customer_id, adapter.id)
@@ -77,7 +78,7 @@ def _session(adapter: ExchangeAdapter, creds: Credentials) -> TradingSession:
     except NotImplementedError:
         raise NotSupported(f"{adapter.name} does not trade through pmrouter") from None
     except ValueError as exc:  # adapters reject incomplete credentials with a message naming the field
-        raise ValidationFailed([f"credentials: {exc}"]) from None
+        raise InvalidInput([f"credentials: {exc}"]) from None
 
 
 def _iso(value: str | None) -> datetime | None:
@@ -108,13 +109,26 @@ def records_by_venue_id(customer_id: str, exchange: str) -> dict[str, store.Orde
     return {r.venue_order_id: r for r in store.list_for(customer_id, exchange) if r.venue_order_id}
 
 
-def _venue_error(exc: venue.VenueError) -> ApiError:
+def _order_failure(exc: venue.VenueError) -> PmrouterError:
     if isinstance(exc, venue.InsufficientFunds):
-        err = ApiError(f"{exc.exchange}: insufficient funds ({exc.message})", status=402, code="insufficient_funds")
+        err: PmrouterError = InsufficientFunds(f"{exc.exchange}: insufficient funds ({exc.message})")
     else:
-        err = from_venue_error(exc)
+        err = from_venue(exc)
     # Order failures are never auto-retried by the SDK: a resend is the caller's decision.
-    err.headers["x-should-retry"] = "false"
+    err.final = True
+    return err
+
+
+# A refusal recorded with an order, by its code (the class decides the status at the API's edge).
+_RECORDED = {"insufficient_funds": InsufficientFunds, "not_supported": NotSupported, "market_not_found": NotFound,
+             "authentication_failed": Forbidden, "service_unavailable": Unavailable}
+
+
+def _recorded_failure(body: dict) -> PmrouterError:
+    """The refusal stored with an order, raised again for a retry of the same order."""
+    code = str(body.get("code", "bad_request"))
+    err = _RECORDED.get(code, Refused)(str(body.get("error", "order rejected")))
+    err.code, err.retryable, err.final = code, bool(body.get("retryable", False)), True
     return err
 
 
@@ -136,15 +150,14 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal: Principa
     """Verify `fee_auth` before anything is recorded or sent (400/403 naming the problem)."""
     if req.fee_auth is None:
         if req.payer_address or req.signer_address:
-            raise ValidationFailed(["payer_address and signer_address go with fee_auth"])
+            raise InvalidInput(["payer_address and signer_address go with fee_auth"])
         return None
-    from ..api.errors import Forbidden
     from ..escrow import authorization, config
 
     if principal.account_type != "builder":
         raise Forbidden("fee_auth (fee escrow) is for builder accounts")
     if exchange != "polymarket":
-        raise ValidationFailed(["fee_auth: fee escrow is Polymarket only"])
+        raise InvalidInput(["fee_auth: fee escrow is Polymarket only"])
     from ..escrow.chain import require_available
     from ..store.accounts import get_account
 
@@ -157,7 +170,7 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal: Principa
     assert order_id is not None  # verify() refused anything else
     affiliate = req.affiliate or account.get("affiliate_address")
     if not affiliate:
-        raise ValidationFailed(["affiliate: no affiliate address is configured for this builder; pass affiliate"])
+        raise InvalidInput(["affiliate: no affiliate address is configured for this builder; pass affiliate"])
     tier = str(account.get("builder_tier", "iron"))
     return EscrowTerms(order_id, req.fee_auth.payer, fee, req.fee_auth.deadline,
                        req.fee_auth.signature, principal.customer_id, affiliate, config.BUILDER_SHARE_BPS.get(tier, 1500))
@@ -189,7 +202,7 @@ def _customer_addresses(customer_id: str, sess: Session) -> set[str]:
 def check_payer(escrow: EscrowTerms, customer_id: str, sess: Session) -> None:
     """A fee authorization pays for an order of the customer who signed it, never a third party's."""
     if escrow.payer.lower() not in _customer_addresses(customer_id, sess):
-        raise ValidationFailed(["fee_auth.payer must be a wallet of the customer placing the order (their "
+        raise InvalidInput(["fee_auth.payer must be a wallet of the customer placing the order (their "
                                 "managed wallet, or the EOA or Safe they onboarded)"])
 
 
@@ -215,7 +228,7 @@ def _pick_outcome(market: VenueMarket, name: str | None) -> VenueOutcome:
     try:
         return resolve_outcome(market, name)
     except ValueError as exc:
-        raise ValidationFailed([f"outcome: {exc}"]) from None
+        raise InvalidInput([f"outcome: {exc}"]) from None
 
 
 async def place_order(adapter: ExchangeAdapter, principal: Principal, customer_id: str, req: CreateOrderRequest,
@@ -232,7 +245,7 @@ async def place_order(adapter: ExchangeAdapter, principal: Principal, customer_i
     check_price_and_size(adapter, market, req.price, req.size)
     sess = open_session(adapter, customer_id, header_credentials, body_creds)
     if idempotency_key is not None and not (1 <= len(idempotency_key) <= 255):
-        raise ValidationFailed(["Idempotency-Key must be 1 to 255 characters"])
+        raise InvalidInput(["Idempotency-Key must be 1 to 255 characters"])
     uid = store.order_uid(customer_id, adapter.id, idempotency_key)
     fp = store.fingerprint({"market": market.exchange_market_id, "outcome": outcome.name, "side": req.side,
                             "price": repr(req.price), "size": repr(req.size), "type": params.order_type,
@@ -246,7 +259,7 @@ async def place_order(adapter: ExchangeAdapter, principal: Principal, customer_i
     try:
         prepared = await sess.session.prepare_order(intent)
     except venue.VenueError as exc:
-        raise _venue_error(exc) from None
+        raise _order_failure(exc) from None
     record.venue_order_id = prepared.order_id
     if escrow is not None:
         check_payer(escrow, customer_id, sess)
@@ -276,13 +289,14 @@ async def place_order(adapter: ExchangeAdapter, principal: Principal, customer_i
         # Certainly not processed (refused connection, the venue's own 503 or 429): release the fee and
         # forget the claim so that a retry with the same Idempotency-Key may try again.
         _release_quietly(record, escrow)
-        raise _venue_error(exc) from None
-    except ApiError:
+        raise _order_failure(exc) from None
+    except PmrouterError:
         _release_quietly(record, escrow)  # refused by a check of ours before anything was sent
         raise
     except venue.VenueError as exc:
-        err = _venue_error(exc)
-        _record_answer(record, status="rejected", error={"status": err.status, **err.body()})
+        err = _order_failure(exc)
+        _record_answer(record, status="rejected",
+                       error={"error": err.message, "code": err.code, "retryable": err.retryable})
         raise err from None
     rec = _record_answer(record, status=placed.status, filled=Decimal(repr(placed.filled)), venue_order_id=placed.id)
     from .. import observability
@@ -310,7 +324,7 @@ def _record_answer(record: store.OrderRecord, **change) -> store.OrderRecord:
 async def _replay(existing: store.OrderRecord, fp: str) -> Order:
     """A retry or a concurrent duplicate: answer with the first request's result."""
     if existing.fingerprint != fp:
-        raise BadRequest("Idempotency-Key was already used with different order parameters; use a new key")
+        raise Refused("Idempotency-Key was already used with different order parameters; use a new key")
     deadline = time.monotonic() + REPLAY_WAIT_S
     rec = existing
     while rec.status == "pending" and rec.error is None and time.monotonic() < deadline:
@@ -320,10 +334,7 @@ async def _replay(existing: store.OrderRecord, fp: str) -> Order:
         await asyncio.sleep(0.05)
         rec = store.get(rec.customer_id, rec.order_uid) or rec
     if rec.error:
-        body = dict(rec.error)
-        status = int(body.pop("status", 400))
-        raise ApiError(body.get("error", "order rejected"), status=status, code=body.get("code", "bad_request"),
-                       retryable=bool(body.get("retryable", False)), headers={"x-should-retry": "false"})
+        raise _recorded_failure(dict(rec.error))
     return order_from_record(rec)
 
 
@@ -350,7 +361,7 @@ async def get_order(adapter: ExchangeAdapter, customer_id: str, order_id: str, h
             return order_from_record(rec)
         raise NotFound(f"order {order_id} not found", code="order_not_found") from None
     except venue.VenueError as exc:
-        raise from_venue_error(exc) from None
+        raise from_venue(exc) from None
     if rec is not None:
         store.update_state(rec, status=live.status, filled=Decimal(repr(live.filled)), venue_order_id=live.id)
     return order_from_venue(live, rec)
@@ -362,14 +373,14 @@ async def cancel_order(adapter: ExchangeAdapter, customer_id: str, order_id: str
         raise NotSupported(f"{adapter.name} does not support cancelling orders")
     rec = await _record_for(customer_id, adapter.id, order_id)
     if rec is not None and rec.venue_order_id is None:
-        raise BadRequest(f"order {order_id} is still pending at the venue; retry the cancel in a few seconds")
+        raise Refused(f"order {order_id} is still pending at the venue; retry the cancel in a few seconds")
     sess = open_session(adapter, customer_id, header, None)
     try:
         cancelled = await sess.session.cancel_order(rec.venue_order_id if rec else order_id)
     except venue.MarketNotFound:
         raise NotFound(f"order {order_id} not found", code="order_not_found") from None
     except venue.VenueError as exc:
-        raise _venue_error(exc) from None
+        raise _order_failure(exc) from None
     if rec is not None:
         store.update_state(rec, status=cancelled.status, filled=Decimal(repr(cancelled.filled)))
         from ..escrow import service as escrow_service
