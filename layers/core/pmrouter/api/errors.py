@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as domain
+from .. import ids
 from .. import observability as metrics
 from ..chain import errors as chain
 from ..exchanges import errors as venue
-from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange
+from ..exchanges.registry import UnknownExchange
 from ..store.dynamo import is_transient
 
 log = logging.getLogger("pmrouter.api")
@@ -84,10 +85,6 @@ class EventNotFoundError(ApiError):
     status, code = 404, "event_not_found"
 
 
-class ExchangeNotFound(ApiError):
-    status, code = 404, "exchange_not_found"
-
-
 class NotSupported(ApiError):
     """501: a resend cannot succeed, so the SDK is told not to retry."""
 
@@ -101,8 +98,8 @@ class ServiceUnavailable(ApiError):
     status, code, retryable = 503, "service_unavailable", True
 
 
-def unknown_exchange(name: str) -> ExchangeNotFound:
-    return ExchangeNotFound(f"unknown exchange {name!r}; expected one of: {', '.join(EXCHANGE_IDS)}")
+def unknown_exchange(name: str) -> ApiError:
+    return from_domain_error(ids.unknown_exchange(name))
 
 
 def from_venue_error(exc: venue.VenueError) -> ApiError:

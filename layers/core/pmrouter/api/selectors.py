@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 
 from .. import ids
 from ..errors import InvalidInput
 from ..exchanges.base import ExchangeAdapter, VenueMarket, VenueOutcome, resolve_outcome
 from ..exchanges.registry import EXCHANGE_IDS, UnknownExchange, get_adapter
-from .errors import ApiError, BadRequest, MissingParameter, ValidationFailed, unknown_exchange
+from ..ids import MarketRef, market_ref, split_parsec_id  # noqa: F401 - the market selector, for the routes
+from .errors import ApiError, BadRequest, ValidationFailed, unknown_exchange
 
 
 def adapter_for(exchange: str) -> ExchangeAdapter:
@@ -18,44 +18,6 @@ def adapter_for(exchange: str) -> ExchangeAdapter:
         return get_adapter(exchange)
     except UnknownExchange:
         raise unknown_exchange(exchange) from None
-
-
-def split_parsec_id(parsec_id: str, param: str = "parsec_id") -> tuple[str, str]:
-    exchange, sep, native = parsec_id.strip().partition(":")
-    if not sep or not exchange or not native:
-        raise ValidationFailed([f"{param} must look like '{{exchange}}:{{market_id}}', got {parsec_id!r}"])
-    if exchange.lower() not in EXCHANGE_IDS:
-        raise unknown_exchange(exchange)
-    return exchange.lower(), native
-
-
-@dataclass(frozen=True)
-class MarketRef:
-    exchange: str
-    market_id: str
-
-    @property
-    def parsec_id(self) -> str:
-        return f"{self.exchange}:{self.market_id}"
-
-
-def market_ref(parsec_id: str | None, exchange: str | None, market_id: str | None,
-               market_param: str = "market_id") -> MarketRef:
-    if parsec_id and (exchange or market_id):
-        raise ValidationFailed([f"pass either parsec_id or exchange+{market_param}, not both"])
-    if parsec_id:
-        ex, native = split_parsec_id(parsec_id)
-        return MarketRef(ex, native)
-    if exchange and market_id:
-        ex = exchange.strip().lower()
-        if ex not in EXCHANGE_IDS:
-            raise unknown_exchange(exchange)
-        return MarketRef(ex, market_id.strip())
-    if exchange:
-        raise MissingParameter(f"{market_param} is required with exchange (or pass parsec_id)")
-    if market_id:
-        raise MissingParameter(f"exchange is required with {market_param} (or pass parsec_id)")
-    raise MissingParameter(f"a market selector is required: parsec_id, or exchange and {market_param}")
 
 
 def pick_outcome(market: VenueMarket, outcome: str | None) -> VenueOutcome:

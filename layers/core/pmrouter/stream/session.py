@@ -24,10 +24,10 @@ from typing import Awaitable, Callable
 
 from pydantic import ValidationError
 
-from ..api.errors import ApiError
-from ..api.selectors import market_ref
+from ..errors import PmrouterError
 from ..exchanges.errors import MarketNotFound, VenueError
 from ..exchanges.registry import UnknownExchange
+from ..ids import market_ref
 from ..usage import limits
 from . import messages as m
 from .hub import Hub, Subscription
@@ -256,7 +256,7 @@ class Session:
         """The subscription a selector means; no outcome means Yes (or the market's only one)."""
         try:
             ref = market_ref(sel.parsec_id, sel.exchange, sel.market_id)
-        except ApiError:
+        except PmrouterError:
             return None
         pid, want = ref.parsec_id.lower(), (sel.outcome or "").strip().lower()
         mine = [s for s in self.subs.values() if s.book.ident.parsec_id.lower() == pid]
@@ -268,8 +268,8 @@ class Session:
         """The selector's market, or None after telling the client what is wrong with it."""
         try:
             return market_ref(sel.parsec_id, sel.exchange, sel.market_id)
-        except ApiError as exc:
-            self.error(m.INVALID_MARKET, _api_message(exc), sel.parsec_id)
+        except PmrouterError as exc:
+            self.error(m.INVALID_MARKET, _problem(exc), sel.parsec_id)
             return None
 
     async def _subscribe(self, sel: m.MarketSelector) -> None:
@@ -353,9 +353,8 @@ class Session:
         usage.add(self.customer_id, "bytes_sent_total", self.out.bytes)
 
 
-def _api_message(exc: ApiError) -> str:
-    problems = getattr(exc, "validation_errors", None) or []
-    return "; ".join(problems) or str(exc)
+def _problem(exc: PmrouterError) -> str:
+    return "; ".join(exc.problems or []) or exc.message
 
 
 def _end_user_problem(principal, customer_id: str) -> str | None:
