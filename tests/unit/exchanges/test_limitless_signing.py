@@ -21,6 +21,7 @@ from limitless_sdk.types.api_tokens import HMACCredentials
 
 from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.http import use_transport
+from pmrouter.trading.rules import exact
 from pmrouter.exchanges.limitless import auth, order_builder
 from pmrouter.exchanges.limitless.adapter import LimitlessAdapter
 from pmrouter.exchanges.limitless.config import LimitlessConfig
@@ -142,7 +143,8 @@ def pmrouter_requests(slug, venue, fee_bps, *, side, order_type, price, size, ou
             adapter = LimitlessAdapter(LimitlessConfig(url=BASE))
             market = await adapter.get_market(slug)
             sess = adapter.open_session(Credentials(private_key=PK, clob_api_key=TOKEN_ID, clob_api_secret=SECRET))
-            intent = OrderIntent(market, market.outcomes[outcome], side, price, size, order_type, None, uid)
+            intent = OrderIntent(market, market.outcomes[outcome], side, exact(price), exact(size), order_type,
+                                 None, uid)
             prepared = await sess.prepare_order(intent)
             return await sess.submit_order(prepared)
         finally:

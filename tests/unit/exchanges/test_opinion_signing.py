@@ -22,6 +22,7 @@ from opinion_clob_sdk.chain.py_order_utils.model.sides import OrderSide
 
 from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.http import use_transport
+from pmrouter.trading.rules import exact
 from pmrouter.exchanges.opinion import order_builder
 from pmrouter.exchanges.opinion.adapter import OpinionAdapter
 from pmrouter.exchanges.opinion.config import OpinionConfig
@@ -113,7 +114,7 @@ def pmrouter_requests(market: dict, quote: dict, *, outcome: int, side: str, ord
             adapter = OpinionAdapter(OpinionConfig(url=HOST, api_key="platform"))
             m = await adapter.get_market(str(market["marketId"]))
             sess = adapter.open_session(Credentials(private_key=PK, clob_api_key=APIKEY, funder=SAFE))
-            prepared = await sess.prepare_order(OrderIntent(m, m.outcomes[outcome], side, price, size, order_type,
+            prepared = await sess.prepare_order(OrderIntent(m, m.outcomes[outcome], side, exact(price), exact(size), order_type,
                                                             None, "uid-3"))
             placed = await sess.submit_order(prepared)
             await sess.cancel_order(placed.id)

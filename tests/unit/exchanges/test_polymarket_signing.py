@@ -18,6 +18,7 @@ from py_clob_client_v2.signing.eip712 import sign_clob_auth_message
 from py_clob_client_v2.signing.hmac import build_hmac_signature
 
 from pmrouter.exchanges.polymarket import auth, order_builder as ob
+from pmrouter.trading.rules import exact
 
 PK = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ACCOUNT = Account.from_key(PK)
@@ -55,7 +56,7 @@ def test_limit_orders_equal_the_official_client(official, side, size, price, tic
     so = official.build_order(OrderArgsV2(token_id=TOKEN, price=price, size=size, side=side),
                               CreateOrderOptions(tick_size=tick, neg_risk=neg_risk), version=2)
     s = ob.BUY if side == "BUY" else ob.SELL
-    maker, taker = ob.limit_amounts(s, size, price, float(tick))
+    maker, taker = ob.limit_amounts(s, exact(size), exact(price), float(tick))  # as the order path hands them
     assert (str(maker), str(taker)) == (so.makerAmount, so.takerAmount)
     mine = ours(s, maker, taker, neg_risk)
     assert mine.body(OWNER, "GTC") == official_body(so)

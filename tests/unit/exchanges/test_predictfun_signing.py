@@ -19,6 +19,7 @@ from predict_sdk.types import Book, MarketHelperInput
 
 from pmrouter.exchanges.base import Credentials, OrderIntent
 from pmrouter.exchanges.http import use_transport
+from pmrouter.trading.rules import exact
 from pmrouter.exchanges.predictfun import auth, order_builder
 from pmrouter.exchanges.predictfun.adapter import PredictFunAdapter
 from pmrouter.exchanges.predictfun.config import PredictFunConfig
@@ -56,7 +57,7 @@ def pmrouter_order(market: dict, *, outcome: int, side: str, order_type: str, pr
             adapter = PredictFunAdapter(PredictFunConfig(url=BASE, api_key="k"))
             m = await adapter.get_market(str(market["id"]))
             sess = adapter.open_session(Credentials(private_key=PK))
-            return await sess.prepare_order(OrderIntent(m, m.outcomes[outcome], side, price, size, order_type,
+            return await sess.prepare_order(OrderIntent(m, m.outcomes[outcome], side, exact(price), exact(size), order_type,
                                                         expiration, "uid-7"))
         finally:
             use_transport(None)

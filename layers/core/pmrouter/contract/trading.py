@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from .common import WireModel
 
@@ -27,14 +28,26 @@ class FeeAuthorization(WireModel):
     signature: str
 
 
+def _exact(value: float) -> Decimal:
+    # The one conversion of a request's number: the float's shortest repr is the JSON text the client
+    # sent (0.57, not 0.569999...), so everything after this edge computes on exactly that decimal.
+    return Decimal(repr(value))
+
+
+if TYPE_CHECKING:
+    ExactNumber = Decimal
+else:  # validated (and documented in OpenAPI) as a JSON number, handed on as a Decimal
+    ExactNumber = Annotated[float, AfterValidator(_exact)]
+
+
 class CreateOrderRequest(WireModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     market_id: str = Field(min_length=1)
     outcome: str = Field(min_length=1)
     side: Literal["buy", "sell"]
-    price: float
-    size: float
+    price: ExactNumber
+    size: ExactNumber
     params: dict[str, str] = Field(default_factory=dict)
     credentials: RequestCredentials | None = None
     fee_auth: FeeAuthorization | None = None

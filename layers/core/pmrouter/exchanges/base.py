@@ -11,6 +11,7 @@ import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any, ClassVar, Iterable, Literal, Sequence
 
 from ..cache import TtlCache
@@ -372,13 +373,14 @@ class Credentials:
 
 @dataclass(frozen=True)
 class OrderIntent:
-    """A validated order, venue-neutral. `price` is the limit price of `outcome` (0..1)."""
+    """A validated order, venue-neutral. `price` is the limit price of `outcome` (0..1). Price and size
+    are the exact decimals the request carried; each venue's builder converts them once to its units."""
 
     market: VenueMarket
     outcome: VenueOutcome
     side: Side
-    price: float
-    size: float
+    price: Decimal
+    size: Decimal
     order_type: OrderType = "gtc"
     expiration: int | None = None  # Unix seconds (gtd)
     client_order_id: str = ""
@@ -399,15 +401,19 @@ class VenueOrder:
     client_order_id: str | None = None
 
 
-def levels_within(levels: Sequence[tuple[float, float]], side: Side, limit: float) -> list[tuple[float, float]]:
+def levels_within(levels: Sequence[tuple[float, float]], side: Side,
+                  limit: Decimal | float) -> list[tuple[float, float]]:
     """The best-first book levels an order may take without crossing its limit: asks at or below a
     BUY's price, bids at or above a SELL's. Venue market orders that carry no price are sized from
-    these, so the caller's limit holds against the book pmrouter saw."""
+    these, so the caller's limit holds against the book pmrouter saw (a float book, so the limit
+    joins it as a float, within the book's own rounding)."""
+    limit = float(limit)
     return [(p, q) for p, q in levels if (p <= limit + 1e-12 if side == "buy" else p >= limit - 1e-12)]
 
 
-def take(levels: Sequence[tuple[float, float]], size: float) -> tuple[float, float]:
-    """(shares, notional) that up to `size` shares take from best-first `levels`."""
+def take(levels: Sequence[tuple[float, float]], size: Decimal | float) -> tuple[float, float]:
+    """(shares, notional) that up to `size` shares take from best-first `levels` (a float book)."""
+    size = float(size)
     shares = notional = 0.0
     for p, q in levels:
         n = min(q, size - shares)
@@ -422,14 +428,14 @@ def accepted_unread(intent: "OrderIntent", order_id: str) -> VenueOrder:
     """An order the venue accepted (it answered with an id) whose state could not be read back: it is
     `pending` under its venue id, for reconciliation, never an error (a retry must not place it again)."""
     now = datetime.now(timezone.utc)
-    return VenueOrder(order_id, intent.market.exchange_market_id, intent.outcome.name, intent.side, intent.price,
-                      intent.size, 0.0, "pending", now, now, intent.client_order_id)
+    return VenueOrder(order_id, intent.market.exchange_market_id, intent.outcome.name, intent.side, float(intent.price),
+                      float(intent.size), 0.0, "pending", now, now, intent.client_order_id)
 
 
 def immediate_final(order: VenueOrder, intent: "OrderIntent") -> VenueOrder:
     """An ioc/fok order never rests: read back still live, it is final as what it filled."""
     if intent.order_type in ("fok", "ioc") and order.status in ("open", "partially_filled"):
-        order.status = "filled" if order.filled >= intent.size - 1e-9 else "cancelled"
+        order.status = "filled" if order.filled >= float(intent.size) - 1e-9 else "cancelled"
     return order
 
 

@@ -2,9 +2,9 @@
 order type the venue cannot take, which is a 501 that must not be retried."""
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ..errors import InvalidInput, NotSupported
 from ..exchanges.base import ExchangeAdapter, OrderType, VenueMarket
@@ -55,26 +55,38 @@ def require_order_type(adapter: ExchangeAdapter, kind: str) -> None:
         raise NotSupported(f"{adapter.name} does not support order_type {kind} (supported: {supported})")
 
 
-def _on_grid(value: float, step: float) -> bool:
-    steps = value / step
-    return math.isclose(steps, round(steps), abs_tol=1e-6)
+def exact(value: object) -> Decimal | None:
+    """The decimal a client wrote: a JSON number arrives as the nearest float, whose shortest repr is
+    the text that was sent (0.57, not 0.56999999999999995). None for anything that is not a finite number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, (int, float)):
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    else:
+        return None
+    return number if number.is_finite() else None
 
 
-def check_price_and_size(adapter: ExchangeAdapter | None, market: VenueMarket, price: float, size: float) -> None:
-    """`adapter` None checks against the market's own tick (MCP's preview, which has only the API's answers)."""
+def check_price_and_size(adapter: ExchangeAdapter | None, market: VenueMarket, price: object, size: object) -> None:
+    """`adapter` None checks against the market's own tick (MCP's preview, which has only the API's answers).
+    Exact decimal maths: a price is on the grid when it is a whole multiple of the tick, no tolerance."""
     problems = []
-    if not (isinstance(price, (int, float)) and math.isfinite(price) and 0 < price < 1):
+    p, s = exact(price), exact(size)
+    if p is None or not 0 < p < 1:
         problems.append(f"price must be strictly between 0 and 1; got {price}")
     else:
-        tick = tick_for(adapter, market, price)
-        if tick and not _on_grid(price, tick):
-            problems.append(f"price {price} is not on the market's tick size {tick}")
-        elif tick and not (tick - 1e-12 <= price <= 1 - tick + 1e-12):
-            problems.append(f"price must be between {tick} and {1 - tick:g} for this market")
-    if not (isinstance(size, (int, float)) and math.isfinite(size) and size > 0):
+        raw_tick = tick_for(adapter, market, float(p))
+        tick = exact(raw_tick) if raw_tick else None
+        if tick and p % tick != 0:
+            problems.append(f"price {p} is not on the market's tick size {raw_tick}")
+        elif tick and not tick <= p <= 1 - tick:
+            problems.append(f"price must be between {raw_tick} and {(1 - tick).normalize():f} for this market")
+    if s is None or s <= 0:
         problems.append(f"size must be a positive number of contracts; got {size}")
-    elif market.min_order_size and size + 1e-12 < market.min_order_size:
-        problems.append(f"size {size} is below the market's minimum order size {market.min_order_size:g}")
+    elif market.min_order_size and s < (minimum := exact(market.min_order_size) or 0):
+        problems.append(f"size {s} is below the market's minimum order size {minimum.normalize():f}")
     if problems:
         raise InvalidInput(problems)
 

@@ -164,7 +164,7 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal: Principa
     require_available()  # no chain configured: 503 before anything is verified, recorded or sent
     cfg = config.platform()
     account = get_account(principal.customer_id) or {}
-    fee = authorization.verify(cfg, req.fee_auth, req.payer_address, req.price, req.size,
+    fee = authorization.verify(cfg, req.fee_auth, req.payer_address, float(req.price), float(req.size),
                                cap_bps=config.fee_cap_bps(account))
     order_id = authorization.canonical_order_id(req.fee_auth.order_id)
     assert order_id is not None  # verify() refused anything else
@@ -174,6 +174,12 @@ def fee_escrow_terms(req: CreateOrderRequest, exchange: str, principal: Principa
     tier = str(account.get("builder_tier", "iron"))
     return EscrowTerms(order_id, req.fee_auth.payer, fee, req.fee_auth.deadline,
                        req.fee_auth.signature, principal.customer_id, affiliate, config.BUILDER_SHARE_BPS.get(tier, 1500))
+
+
+def _as_sent(number: Decimal) -> str:
+    """The fingerprint's text of a price or size: the float repr that records written before prices
+    were decimals hold (the request edge made `number` from that repr, so this round-trips exactly)."""
+    return repr(float(number))
 
 
 def _customer_addresses(customer_id: str, sess: Session) -> set[str]:
@@ -248,12 +254,12 @@ async def place_order(adapter: ExchangeAdapter, principal: Principal, customer_i
         raise InvalidInput(["Idempotency-Key must be 1 to 255 characters"])
     uid = store.order_uid(customer_id, adapter.id, idempotency_key)
     fp = store.fingerprint({"market": market.exchange_market_id, "outcome": outcome.name, "side": req.side,
-                            "price": repr(req.price), "size": repr(req.size), "type": params.order_type,
+                            "price": _as_sent(req.price), "size": _as_sent(req.size), "type": params.order_type,
                             "exp": params.expiration})
     intent = OrderIntent(market, outcome, req.side, req.price, req.size, params.order_type, params.expiration, uid)
     record = store.OrderRecord(
         customer_id=customer_id, order_uid=uid, exchange=adapter.id, market_id=market.exchange_market_id,
-        outcome=outcome.name, side=req.side, price=Decimal(repr(req.price)), size=Decimal(repr(req.size)),
+        outcome=outcome.name, side=req.side, price=req.price, size=req.size,
         order_type=params.order_type, client_order_id=uid, fingerprint=fp, cred_mode=sess.mode,
         expiration=params.expiration)
     try:

@@ -38,8 +38,8 @@ def _fp(x: float | Decimal) -> str:
     return str(Decimal(str(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN))
 
 
-def to_book(outcome_index: int, side: str, price: float) -> tuple[str, Decimal]:
-    """(Kalshi side, YES price) for a contract order."""
+def to_book(outcome_index: int, side: str, price: Decimal | float) -> tuple[str, Decimal]:
+    """(Kalshi side, YES price) for a contract order (the intent's Decimal passes through unchanged)."""
     p = Decimal(str(price))
     if outcome_index == 0:
         return ("bid" if side == "buy" else "ask"), p
@@ -126,7 +126,7 @@ class KalshiSession(TradingSession):
             raise
         filled = dollars(res.get("fill_count")) or 0.0
         remaining = dollars(res.get("remaining_count")) or 0.0
-        if remaining <= 0 and filled >= intent.size - 1e-9:
+        if remaining <= 0 and filled >= float(intent.size) - 1e-9:
             status = "filled"
         elif intent.order_type in ("ioc", "fok") or remaining <= 0:
             status = "cancelled"
@@ -135,7 +135,7 @@ class KalshiSession(TradingSession):
         now = datetime.fromtimestamp(int(res.get("ts_ms") or 0) / 1000, tz=timezone.utc) if res.get("ts_ms") \
             else datetime.now(timezone.utc)
         return VenueOrder(str(res["order_id"]), intent.market.exchange_market_id, intent.outcome.name, intent.side,
-                          intent.price, intent.size, filled, status, now, now,  # type: ignore[arg-type]
+                          float(intent.price), float(intent.size), filled, status, now, now,  # type: ignore[arg-type]
                           res.get("client_order_id") or intent.client_order_id)
 
     async def cancel_order(self, order_id: str) -> VenueOrder:

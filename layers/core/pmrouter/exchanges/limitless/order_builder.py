@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from .. import ctf_orders
@@ -44,8 +45,11 @@ def snap_price(price: float, tick: float = config.TICK) -> float:
     return snapped
 
 
-def limit_amounts(side: int, price: float, size: float, tick: float = config.TICK) -> tuple[float, int, int]:
-    """(snapped price, makerAmount, takerAmount) of a GTC/FAK order for `size` shares at `price`."""
+def limit_amounts(side: int, price: Decimal | float, size: Decimal | float,
+                  tick: float = config.TICK) -> tuple[float, int, int]:
+    """(snapped price, makerAmount, takerAmount) of a GTC/FAK order for `size` shares at `price`. The
+    SDK snaps and scales in floats, so the exact price and size become floats here, once."""
+    price, size = float(price), float(size)
     p = snap_price(price, tick)
     if size <= 0:
         raise ValueError("size must be positive")

@@ -135,10 +135,11 @@ class LimitlessSession(TradingSession):
         it saw (the book may still move before the venue matches)."""
         book = await self.adapter.get_orderbook(intent.market, intent.outcome, 100)
         within = levels_within(book.asks if intent.side == "buy" else book.bids, intent.side, intent.price)
-        shares, notional = take(within, intent.size)
-        if shares < intent.size - 1e-9:
-            raise ValueError(f"fill-or-kill: the book within {intent.price} holds {shares:g} of {intent.size:g} shares")
-        return math.floor(notional * 10**6) / 10**6 if intent.side == "buy" else intent.size
+        size = float(intent.size)  # the book is in floats; the fok amount is sized against it
+        shares, notional = take(within, size)
+        if shares < size - 1e-9:
+            raise ValueError(f"fill-or-kill: the book within {intent.price} holds {shares:g} of {size:g} shares")
+        return math.floor(notional * 10**6) / 10**6 if intent.side == "buy" else size
 
     async def submit_order(self, prepared: PreparedOrder) -> VenueOrder:
         intent = prepared.intent
@@ -157,8 +158,8 @@ class LimitlessSession(TradingSession):
             filled = _units((res.get("execution") or {}).get("totalsRaw", {}).get("contractsGross"))
         now = datetime.now(timezone.utc)
         placed = VenueOrder(f"{intent.market.exchange_market_id}:{order['id']}", intent.market.exchange_market_id,
-                            intent.outcome.name, intent.side, intent.price, intent.size, filled,
-                            _status(order.get("status"), filled, intent.size),  # type: ignore[arg-type]
+                            intent.outcome.name, intent.side, float(intent.price), float(intent.size), filled,
+                            _status(order.get("status"), filled, float(intent.size)),  # type: ignore[arg-type]
                             to_datetime(order.get("createdAt")) or now, now, intent.client_order_id)
         return immediate_final(placed, intent)
 

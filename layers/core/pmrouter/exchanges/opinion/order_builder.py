@@ -47,7 +47,7 @@ def _four_digits(value: int) -> int:
     return value if excess <= 0 else int(round(value / 10**excess) * 10**excess)
 
 
-def maker_amount(side: int, method: int, price: str, size: float) -> float:
+def maker_amount(side: int, method: int, price: str, size: Decimal | float) -> float:
     """The human maker amount the SDK derives from an order for `size` shares: BUY spends
     size x price (a MARKET BUY spends it as quote), SELL sells `size` shares."""
     amount = float(Decimal(str(size)) * Decimal(price)) if side == BUY else float(size)
@@ -98,7 +98,7 @@ class SignedOrder:
 
 
 def sign_order(account, *, safe: str, exchange: str, token_id: str, side: int, method: int, price: str,
-               size: float, decimals: int, salt: int, amount: float | None = None) -> SignedOrder:
+               size: Decimal | float, decimals: int, salt: int, amount: float | None = None) -> SignedOrder:
     """`amount` overrides the human maker amount derived from size and price (a MARKET order sized
     from the book: the quote to spend for a BUY, the shares for a SELL)."""
     if amount is not None and amount < 1:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..base import (
@@ -102,7 +101,7 @@ class OpinionSession(TradingSession):
             signed = order_builder.sign_order(
                 self._account, safe=await self._safe_address(), exchange=str(quote["ctfExchangeAddress"]),
                 token_id=intent.outcome.token_id, side=side, method=METHOD[intent.order_type],
-                price=str(Decimal(repr(intent.price))), size=intent.size, decimals=int(quote.get("decimal", 18)),
+                price=str(intent.price), size=intent.size, decimals=int(quote.get("decimal", 18)),
                 salt=order_builder.salt_for(intent.client_order_id), amount=amount)
         except ValueError as exc:
             raise VenueBadRequest(self.adapter.id, str(exc)) from None

@@ -64,11 +64,12 @@ def tick_key(tick: float) -> str:
     return key
 
 
-def limit_amounts(side: int, size: float, price: float, tick: float) -> tuple[int, int]:
-    """(makerAmount, takerAmount) of a limit order for `size` shares at `price`."""
+def limit_amounts(side: int, size: Decimal | float, price: Decimal | float, tick: float) -> tuple[int, int]:
+    """(makerAmount, takerAmount) of a limit order for `size` shares at `price`. The official client
+    rounds in floats, so the exact price and size become floats here, once, and follow its steps."""
     price_dp, size_dp, amount_dp = ROUNDING[tick_key(tick)]
-    p = _nearest(price, price_dp)
-    shares = _floor(size, size_dp)
+    p = _nearest(float(price), price_dp)
+    shares = _floor(float(size), size_dp)
     usdc = _fit(shares * p, amount_dp)
     return (_base_units(usdc), _base_units(shares)) if side == BUY else (_base_units(shares), _base_units(usdc))
 
@@ -83,7 +84,7 @@ def market_amounts(side: int, amount: float, price: float, tick: float) -> tuple
     return _base_units(maker), _base_units(taker)
 
 
-def fill_or_kill_amounts(side: int, size: float, price: float, tick: float) -> tuple[int, int]:
+def fill_or_kill_amounts(side: int, size: Decimal | float, price: Decimal | float, tick: float) -> tuple[int, int]:
     """(makerAmount, takerAmount) for the contract's fok/ioc order (`size` shares at `price` or
     better) in the venue's market-order shape, computed exactly so that the signed price never
     crosses the caller's limit: a BUY spends whole cents (the venue's market-BUY precision) and

@@ -118,17 +118,17 @@ class PolymarketSession(TradingSession):
         making, taking = num(res.get("makingAmount")) or 0.0, num(res.get("takingAmount")) or 0.0
         filled = taking if intent.side == "buy" else making
         status = (res.get("status") or "").lower()
-        if status == "matched" and filled >= intent.size - 1e-9:
+        if status == "matched" and filled >= float(intent.size) - 1e-9:
             state = "filled"
         elif intent.order_type in ("fok", "ioc") and status in ("matched", "unmatched"):
-            state = "cancelled" if filled < intent.size - 1e-9 else "filled"
+            state = "cancelled" if filled < float(intent.size) - 1e-9 else "filled"
         elif status in ("live", "matched"):
             state = "partially_filled" if filled > 0 else "open"
         else:
             state = "pending"  # "delayed": the venue holds the order before matching it
         now = datetime.now(timezone.utc)
         return VenueOrder(res.get("orderID") or signed.order_hash, intent.market.exchange_market_id,
-                          intent.outcome.name, intent.side, intent.price, intent.size, filled, state,  # type: ignore[arg-type]
+                          intent.outcome.name, intent.side, float(intent.price), float(intent.size), filled, state,  # type: ignore[arg-type]
                           now, now, intent.client_order_id)
 
     def _refusal(self, message: str, status: int | None) -> VenueError:

@@ -47,7 +47,7 @@ def domain(neg_risk: bool, yield_bearing: bool) -> ctf_orders.Domain:
     return ctf_orders.Domain(DOMAIN_NAME, DOMAIN_VERSION, config.CHAIN_ID, exchange_for(neg_risk, yield_bearing))
 
 
-def to_wei(value: float) -> int:
+def to_wei(value: Decimal | float) -> int:
     return int((Decimal(str(value)) * WEI).quantize(Decimal(1), rounding=ROUND_DOWN))
 
 
@@ -65,7 +65,7 @@ class Amounts:
     taker: int
 
 
-def limit_amounts(side: int, price: float, size: float) -> Amounts:
+def limit_amounts(side: int, price: Decimal | float, size: Decimal | float) -> Amounts:
     price_wei, qty = significant(to_wei(price), 3), significant(to_wei(size), 5)
     if price_wei <= 0:
         raise ValueError("price must be positive")
@@ -75,7 +75,7 @@ def limit_amounts(side: int, price: float, size: float) -> Amounts:
     return Amounts(price_wei, cash, qty) if side == BUY else Amounts(price_wei, qty, cash)
 
 
-def market_amounts(side: int, size: float, levels: Sequence[tuple[float, float]]) -> Amounts:
+def market_amounts(side: int, size: Decimal | float, levels: Sequence[tuple[float, float]]) -> Amounts:
     """A MARKET order for `size` shares against `levels` (the asks for a BUY, the bids for a SELL,
     best first)."""
     want = significant(to_wei(size), 5)
