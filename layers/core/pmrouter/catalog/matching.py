@@ -887,17 +887,3 @@ def _match_events(markets: list[VenueMarket], partner: dict[tuple[int, str], tup
 def match_pairs(result: MatchResult) -> set[frozenset[str]]:
     """The undirected market pairs of a result (for evaluation)."""
     return {frozenset((a, link["parsec_id"])) for a, links in result.markets.items() for link in links}
-
-
-def explain(a: VenueMarket, b: VenueMarket, catalog: Iterable[VenueMarket] | None = None) -> dict:
-    """Debug aid: features and score of one pair (IDF from `catalog`, default the pair itself)."""
-    ms = list(catalog) if catalog is not None else [a, b]
-    if a not in ms:
-        ms.append(a)
-    if b not in ms:
-        ms.append(b)
-    feats, _ = _build_features(ms)
-    fa, fb = feats[ms.index(a)], feats[ms.index(b)]
-    return {"a": sorted(fa.tokens), "b": sorted(fb.tokens), "numbers": (sorted(fa.numbers), sorted(fb.numbers)),
-            "dates": (sorted(map(str, fa.dates)), sorted(map(str, fb.dates))), "leg": (sorted(fa.leg), sorted(fb.leg)),
-            "rejected": _hard_reject(fa, fb), "score": _score(fa, fb)}
