@@ -52,3 +52,24 @@ def test_pem_errors_do_not_leak_the_key():
     with pytest.raises(ValueError) as exc:
         auth.load_private_key("-----BEGIN PRIVATE KEY-----\nsecretstuff\n-----END PRIVATE KEY-----")
     assert "secretstuff" not in str(exc.value) and "private_key" in str(exc.value)
+
+
+def test_a_key_is_validated_once_per_instance_and_bad_pems_are_never_cached(monkeypatch):
+    """Loading validates the RSA key (~40 ms): a second order with the same credentials reuses the
+    validated key; a PEM that fails is refused every time."""
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import rsa as _rsa
+
+    from pmrouter.exchanges.kalshi import auth as kauth
+
+    pem = _rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        ser.Encoding.PEM, ser.PrivateFormat.PKCS8, ser.NoEncryption()).decode()
+    real, calls = ser.load_pem_private_key, []
+    monkeypatch.setattr(kauth.serialization, "load_pem_private_key",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    first, second = kauth.load_private_key(pem), kauth.load_private_key(pem)
+    assert first is second and len(calls) == 1
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            kauth.load_private_key(pem.replace("MII", "XXX", 1))
+    assert len(calls) == 3
