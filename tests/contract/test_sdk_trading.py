@@ -5,13 +5,12 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 
 import parsec_api
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from eth_account import Account
+
+from shared.sandbox.kalshi_ws import register_new_key
 
 VENUES = ["polymarket", "kalshi", "limitless", "opinion", "predictfun"]
 GTD_VENUES = ["polymarket", "kalshi", "predictfun"]  # the others answer 501 for gtd
@@ -37,13 +36,7 @@ def _per_request_credentials(stack, exchange) -> dict:
         wallet = Account.create()
         token_id, secret = stack.apps["limitless"].state.world.trading.issue_token(wallet.address)
         return {"private_key": "0x" + bytes(wallet.key).hex(), "clob_api_key": token_id, "clob_api_secret": secret}
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    key_id = str(uuid.uuid4())
-    stack.apps["kalshi"].state.world.register_key(key_id, public)
+    key_id, pem = register_new_key(stack.apps["kalshi"].state.world)
     return {"api_key_id": key_id, "private_key": pem}
 
 
