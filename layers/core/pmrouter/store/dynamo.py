@@ -30,6 +30,18 @@ def reset() -> None:
     aws.reset()
 
 
+def conditional(call, **kwargs) -> bool:
+    """Run one conditional write (`call(**kwargs)`, e.g. `table.update_item`): False when its
+    condition did not hold; other failures raise."""
+    try:
+        call(**kwargs)
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
 # DynamoDB's own "try again" answers (after boto3's retries have run out).
 _TRANSIENT_CODES = frozenset({
     "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",

@@ -227,24 +227,15 @@ def park(record: OrderRecord, reason: str) -> bool:
     """Take an order nobody can check (no credentials, the user deactivated) out of the
     reconciliation queue, recording why and when. Its status stays what we last knew; an owner who
     reads it with credentials again brings it up to date. False when it had already left."""
-    try:
-        _table().update_item(Key={"customer_id": record.customer_id, "order_uid": record.order_uid},
-                             UpdateExpression="SET recon_parked = :r, recon_parked_at = :t REMOVE recon",
-                             ConditionExpression="attribute_exists(recon)",
-                             ExpressionAttributeValues={":r": reason, ":t": _now()})
-        return True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
+    return dynamo.conditional(_table().update_item,
+                              Key={"customer_id": record.customer_id, "order_uid": record.order_uid},
+                              UpdateExpression="SET recon_parked = :r, recon_parked_at = :t REMOVE recon",
+                              ConditionExpression="attribute_exists(recon)",
+                              ExpressionAttributeValues={":r": reason, ":t": _now()})
 
 
 def release(record: OrderRecord) -> None:
     """Forget a claim whose order certainly never reached the venue (connection refused, the
     venue's own 503), so that a retry with the same Idempotency-Key may try again."""
-    try:
-        _table().delete_item(Key={"customer_id": record.customer_id, "order_uid": record.order_uid},
-                             ConditionExpression=Attr("status").eq("pending"))
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    dynamo.conditional(_table().delete_item, Key={"customer_id": record.customer_id, "order_uid": record.order_uid},
+                       ConditionExpression=Attr("status").eq("pending"))

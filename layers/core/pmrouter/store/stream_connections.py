@@ -16,8 +16,6 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from . import dynamo
 
 TTL_S = 2 * 3600
@@ -26,17 +24,6 @@ LEASE_KEY = {"pk": "pump", "sk": "lease"}
 
 def _table():
     return dynamo.table(os.environ["PMROUTER_STREAM_TABLE"])
-
-
-def _conditional(call, **kwargs) -> bool:
-    """False when the write's condition did not hold; other failures raise."""
-    try:
-        call(**kwargs)
-        return True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
 
 
 def _conn(connection_id: str) -> str:
@@ -98,7 +85,7 @@ def update_row_if_present(pk: str, sk: str, expr: str, values: dict[str, Any] | 
                               "ConditionExpression": "attribute_exists(pk)"}
     if values:
         kwargs["ExpressionAttributeValues"] = values
-    return _conditional(_table().update_item, **kwargs)
+    return dynamo.conditional(_table().update_item, **kwargs)
 
 
 # --- subscriptions ---------------------------------------------------------------------------------
@@ -110,7 +97,7 @@ def customer_subscriptions(customer_id: str) -> int:
 
 def count_subscription(customer_id: str, cap: int) -> bool:
     """One more subscription for the customer unless it holds `cap` already (False then)."""
-    return _conditional(_table().update_item, Key={"pk": f"cust#{customer_id}", "sk": "subs"},
+    return dynamo.conditional(_table().update_item, Key={"pk": f"cust#{customer_id}", "sk": "subs"},
                         UpdateExpression="ADD n :one", ConditionExpression="attribute_not_exists(n) OR n < :cap",
                         ExpressionAttributeValues={":one": 1, ":cap": cap})
 
@@ -149,7 +136,7 @@ def lease() -> dict[str, Any]:
 
 def take_lease(holder: str, seen_generation: int, until_ms: int) -> bool:
     """The lease for `holder` at generation seen + 1, if nobody moved it since it was read."""
-    return _conditional(_table().update_item, Key=LEASE_KEY,
+    return dynamo.conditional(_table().update_item, Key=LEASE_KEY,
                         UpdateExpression="SET holder = :me, generation = :g, until_ms = :u",
                         ConditionExpression="attribute_not_exists(generation) OR generation = :seen",
                         ExpressionAttributeValues={":me": holder, ":g": seen_generation + 1,
@@ -158,7 +145,7 @@ def take_lease(holder: str, seen_generation: int, until_ms: int) -> bool:
 
 def renew_lease(holder: str, generation: int, until_ms: int) -> bool:
     """False when `holder` no longer holds this generation of the lease."""
-    return _conditional(_table().update_item, Key=LEASE_KEY, UpdateExpression="SET until_ms = :u",
+    return dynamo.conditional(_table().update_item, Key=LEASE_KEY, UpdateExpression="SET until_ms = :u",
                         ConditionExpression="holder = :me AND generation = :g",
                         ExpressionAttributeValues={":u": until_ms, ":me": holder, ":g": generation})
 
