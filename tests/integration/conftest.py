@@ -2,6 +2,9 @@
 of this folder)."""
 from __future__ import annotations
 
+import contextlib
+
+import httpx
 import pytest
 
 
@@ -36,3 +39,27 @@ class RestingOrders:
 @pytest.fixture(scope="session")
 def resting(api) -> RestingOrders:
     return RestingOrders(api)
+
+
+@pytest.fixture(scope="session")
+def polymarket_linked(stack):
+    """`with polymarket_linked(role, name) as (client, customer_id)`: an API client for a new account
+    of the internal tier (so the rate limiter measures nothing), linked to Polymarket with its own
+    key, so trading routes get past the credentials check."""
+    from eth_account import Account
+
+    from pmrouter.auth.apikeys import new_api_key, store_key
+    from pmrouter.store.accounts import create_account
+
+    @contextlib.contextmanager
+    def linked(role: str, name: str):
+        account = create_account(role, "internal", name=name)
+        key = new_api_key()
+        store_key(key, account["customer_id"], role, "internal")
+        with httpx.Client(base_url=stack.url + "/api/v1", headers={"X-API-Key": key}, timeout=60) as c:
+            r = c.post("/onboard", json={"exchange": "polymarket", "mode": "self",
+                                         "private_key": "0x" + bytes(Account.create().key).hex()})
+            assert r.status_code == 200, r.text
+            yield c, account["customer_id"]
+
+    return linked

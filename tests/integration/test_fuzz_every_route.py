@@ -11,11 +11,8 @@ from urllib.parse import quote
 import boto3
 import httpx
 import pytest
-from eth_account import Account
 
-from pmrouter.auth.apikeys import new_api_key, store_key
 from pmrouter.settings import get_settings
-from pmrouter.store.accounts import create_account
 
 # What schema fuzzers try: empty and blank strings, control and non-ASCII characters, digits of other
 # scripts (str.isdigit accepts "²" and "٣", int() refuses or converts them), numbers too big for any
@@ -30,17 +27,11 @@ ALLOWED_5XX = {501}  # "not supported" is a contract answer; anything else 5xx i
 
 
 @pytest.fixture(scope="module")
-def fuzz(stack):
+def fuzz(polymarket_linked):
     """A builder account of the internal tier (so the rate limiter measures nothing here), linked
     to Polymarket, so trading routes get past the credentials check to the input checks."""
-    account = create_account("builder", "internal", name="fuzz")
-    key = new_api_key()
-    store_key(key, account["customer_id"], "builder", "internal")
-    with httpx.Client(base_url=stack.url + "/api/v1", headers={"X-API-Key": key}, timeout=60) as c:
-        r = c.post("/onboard", json={"exchange": "polymarket", "mode": "self",
-                                     "private_key": "0x" + bytes(Account.create().key).hex()})
-        assert r.status_code == 200, r.text
-        yield c, account["customer_id"]
+    with polymarket_linked("builder", "fuzz") as linked:
+        yield linked
 
 
 def _operations(client):

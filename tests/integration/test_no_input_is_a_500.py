@@ -6,22 +6,12 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from eth_account import Account
-
-from pmrouter.auth.apikeys import new_api_key, store_key
-from pmrouter.store.accounts import create_account
 
 
 @pytest.fixture(scope="module")
-def builder(stack):
-    account = create_account("builder", "internal", name="no-500")
-    key = new_api_key()
-    store_key(key, account["customer_id"], "builder", "internal")
-    with httpx.Client(base_url=stack.url + "/api/v1", headers={"X-API-Key": key}, timeout=60) as c:
-        # linked to Polymarket, so the order routes get past the credentials check to the id itself
-        r = c.post("/onboard", json={"exchange": "polymarket", "mode": "self",
-                                     "private_key": "0x" + bytes(Account.create().key).hex()})
-        assert r.status_code == 200, r.text
+def builder(polymarket_linked):
+    # linked to Polymarket, so the order routes get past the credentials check to the id itself
+    with polymarket_linked("builder", "no-500") as (c, _):
         yield c
 
 
