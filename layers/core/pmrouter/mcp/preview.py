@@ -31,14 +31,18 @@ def _err(reply: Reply, what: str) -> str:
 
 
 def pick_outcome(names: list[str], selector: Any) -> str | None:
-    """The order path's outcome selector: a label (any case) or an index."""
-    wanted = str(selector if selector is not None else "").strip().lower()
-    for name in names:
-        if name.lower() == wanted:
-            return name
-    if wanted.isdigit() and int(wanted) < len(names):
-        return names[int(wanted)]
-    return None
+    """The order path's outcome selector (`exchanges.base.resolve_outcome`): a label (any case) or an
+    index. None when it names none (an order must name its outcome)."""
+    from ..exchanges.base import resolve_outcome
+
+    if selector is None:
+        return None
+    market = SimpleNamespace(outcomes=[SimpleNamespace(name=n) for n in names], market_type="categorical",
+                             parsec_id="")
+    try:
+        return resolve_outcome(market, str(selector)).name  # type: ignore[arg-type]
+    except ValueError:
+        return None
 
 
 def walk_limit(levels: list[Any], side: str, price: float, size: float) -> tuple[float, float | None]:
