@@ -9,7 +9,6 @@ placed through pmrouter are reported in the terms the caller used (the order rec
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -132,8 +131,7 @@ class KalshiSession(TradingSession):
             status = "cancelled"
         else:
             status = "partially_filled" if filled > 0 else "open"
-        now = datetime.fromtimestamp(int(res.get("ts_ms") or 0) / 1000, tz=timezone.utc) if res.get("ts_ms") \
-            else datetime.now(timezone.utc)
+        now = to_datetime_or_now(res.get("ts_ms"))  # Unix milliseconds
         return VenueOrder(str(res["order_id"]), intent.market.exchange_market_id, intent.outcome.name, intent.side,
                           float(intent.price), float(intent.size), filled, status, now, now,  # type: ignore[arg-type]
                           res.get("client_order_id") or intent.client_order_id)
