@@ -12,14 +12,11 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import boto3
-import httpx
 import pytest
 from eth_account import Account
 
-from pmrouter.auth.apikeys import new_api_key, store_key
 from pmrouter.settings import get_settings
 from pmrouter.store import orders as store
-from pmrouter.store.accounts import create_account
 from shared.localstack.stack import load_function
 
 
@@ -41,18 +38,12 @@ def _item(rec: store.OrderRecord) -> dict:
 
 
 @pytest.fixture()
-def trader(stack):
+def trader(polymarket_linked):
     """A trader linked to Polymarket (stored credentials), so its orders can be checked."""
-    account = create_account("trader", "internal", name="reconcile")
-    key = new_api_key()
-    store_key(key, account["customer_id"], "trader", "internal")
-    with httpx.Client(base_url=stack.url + "/api/v1", headers={"X-API-Key": key}, timeout=60) as c:
-        r = c.post("/onboard", json={"exchange": "polymarket", "mode": "self",
-                                     "private_key": "0x" + bytes(Account.create().key).hex()})
-        assert r.status_code == 200, r.text
+    with polymarket_linked("trader", "reconcile") as (c, customer_id):
         market = next(m for m in c.get("/markets", params={"exchanges": "polymarket", "limit": 50}).json()["markets"]
                       if m["status"] == "active")
-        yield account["customer_id"], market["exchange_market_id"]
+        yield customer_id, market["exchange_market_id"]
 
 
 def test_orders_nobody_can_check_do_not_stall_everyone_else(api, trader, caplog):
@@ -90,21 +81,17 @@ def test_orders_nobody_can_check_do_not_stall_everyone_else(api, trader, caplog)
     assert unit == "Seconds" and ages[-1]["OldestUnreconciledOrderAge"] >= 0
 
 
-def test_every_customer_is_reached_within_one_run(api, trader, monkeypatch):
+def test_every_customer_is_reached_within_one_run(trader, polymarket_linked, monkeypatch):
     """A customer with many open orders gets a fair share, not the whole run: a later customer's
     order is checked in the same run even when the first one's orders outnumber the run's share."""
     from pmrouter.trading import reconcile
 
     customer_id, market_id = trader
     monkeypatch.setattr(reconcile, "PER_ACCOUNT_PER_RUN", 3)
-    busy = create_account("trader", "internal", name="busy")
-    key = new_api_key()
-    store_key(key, busy["customer_id"], "trader", "internal")
-    with httpx.Client(base_url=api.base_url, headers={"X-API-Key": key}, timeout=60) as c:
-        assert c.post("/onboard", json={"exchange": "polymarket", "mode": "self",
-                                        "private_key": "0x" + bytes(Account.create().key).hex()}).status_code == 200
+    with polymarket_linked("trader", "busy") as (_, busy_id):
+        pass
     early = datetime(2021, 1, 1, tzinfo=timezone.utc)
-    crowd = [_record(busy["customer_id"], "polymarket", market_id, early + timedelta(milliseconds=i)) for i in range(8)]
+    crowd = [_record(busy_id, "polymarket", market_id, early + timedelta(milliseconds=i)) for i in range(8)]
     late = _record(customer_id, "polymarket", market_id, datetime.now(timezone.utc) - timedelta(minutes=10))
     for rec in [*crowd, late]:
         store.claim(rec)
