@@ -116,8 +116,7 @@ def test_deactivating_a_user_cancels_its_open_orders_at_the_venue_first(api, tra
     assert api.delete(f"/builder/users/{user['customer_id']}").status_code == 204
     rec = store.find_by_venue_id(user["customer_id"], "polymarket", placed.json()["id"])
     assert rec is not None and rec.status == "cancelled", rec  # the venue answered the cancel
-    assert "recon" not in _item(rec)
-    time.sleep(0)  # nothing left for reconciliation to chase
+    assert "recon" not in _item(rec)  # nothing left for reconciliation to chase
 
 
 def test_a_run_cut_short_is_continued_by_the_next_from_where_it_stopped(stack, monkeypatch):
