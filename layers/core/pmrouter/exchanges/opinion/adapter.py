@@ -78,14 +78,6 @@ class OpinionAdapter(ExchangeAdapter):
             parent = {"marketId": link[0], "marketTitle": link[1]}
         return schemas.parse_binary(raw, parent=parent)
 
-    async def get_event_markets(self, event_id: str) -> list[VenueMarket]:
-        """The options of one categorical market (`GET /openapi/market/categorical/{id}`)."""
-        raw = await self.md.categorical_market(self.market_key(event_id))
-        markets = schemas.parse_listing(raw)
-        for m in markets:
-            self.remember(m)
-        return markets
-
     # --- live data --------------------------------------------------------------------------------
 
     async def get_orderbook(self, market: VenueMarket, outcome: VenueOutcome, depth: int) -> OrderBook:

@@ -58,9 +58,6 @@ class OpinionMarketData:
     async def market(self, market_id: str) -> dict[str, Any]:
         return schemas.detail(await self._get(f"/openapi/market/{market_id}"))
 
-    async def categorical_market(self, market_id: str) -> dict[str, Any]:
-        return schemas.detail(await self._get(f"/openapi/market/categorical/{market_id}"))
-
     async def orderbook(self, token_id: str) -> dict[str, Any]:
         return await self._get("/openapi/token/orderbook", {"token_id": token_id})
 
