@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable, Protocol
 
-from ..exchanges.base import ExchangeAdapter, VenueMarket, VenueOutcome
+from ..exchanges.base import ExchangeAdapter, OrderBook, VenueMarket, VenueOutcome
 from .book import BookId, Change
 
 log = logging.getLogger("pmrouter.stream.feeds")
@@ -78,6 +78,11 @@ class FeedSink(Protocol):
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def book_ts_ms(book: OrderBook) -> int | None:
+    """A REST book's venue timestamp in epoch ms (None when the venue gave none)."""
+    return int(book.timestamp.timestamp() * 1000) if book.timestamp else None
 
 
 class VenueFeed(ABC):
@@ -137,8 +142,7 @@ class PollingFeed(VenueFeed):
                 except Exception as exc:  # a failed poll leaves the book to go stale, honestly
                     log.info("poll %s failed: %s", key, exc)
                     continue
-                ts = int(book.timestamp.timestamp() * 1000) if book.timestamp else None
-                self.sink.venue_book(key, book.bids, book.asks, ts)
+                self.sink.venue_book(key, book.bids, book.asks, book_ts_ms(book))
 
     async def close(self) -> None:
         if self._task:

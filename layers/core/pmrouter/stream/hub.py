@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Protocol
 from ..exchanges.base import resolve_outcome
 from ..exchanges.registry import get_adapter
 from .book import BookId, Change, LiveBook, View
-from .feeds import Fill, Instrument, Trade, VenueFeed, create_feed, now_ms
+from .feeds import Fill, Instrument, Trade, VenueFeed, book_ts_ms, create_feed, now_ms
 from .usage import usage
 
 log = logging.getLogger("pmrouter.stream.hub")
@@ -112,7 +112,7 @@ class Hub:
                 min_order_size=rest.min_order_size if rest.min_order_size is not None else market.min_order_size)
             book = LiveBook(ident, self.stale_after_ms)
             book.replace(rest.bids, rest.asks)
-            book.stamp(int(rest.timestamp.timestamp() * 1000) if rest.timestamp else None)
+            book.stamp(book_ts_ms(rest))
             book.state = "fresh"
             self.books[key] = book
             inst = Instrument(ident, market, chosen, market.outcomes.index(chosen))
@@ -300,8 +300,7 @@ class Hub:
             rest = await get_adapter(book.ident.exchange).get_orderbook(inst.market, inst.outcome, 100)
             self.rest_refreshes += 1
             if self.books.get(book.ident.key) is book:
-                self.venue_book(book.ident.key, rest.bids, rest.asks,
-                                int(rest.timestamp.timestamp() * 1000) if rest.timestamp else None)
+                self.venue_book(book.ident.key, rest.bids, rest.asks, book_ts_ms(rest))
         except Exception as exc:  # the book stays as it is labelled; the watchdog tries again
             log.info("REST re-snapshot of %s failed: %s", book.ident.key, exc)
         finally:
