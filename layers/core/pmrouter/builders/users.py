@@ -1,13 +1,13 @@
 """Builder end users: create (idempotent on external_id), list, read, change QPS, deactivate for good."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..auth import apikeys
 from ..auth import credentials as credstore
 from ..auth.apikeys import Principal
+from ..cache import TtlCache
 from ..exchanges import errors as venue
 from ..contract.builder import BuilderUser, CreateUserRequest, CreateUserResponse, PoolResponse, UserList
 from ..errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
@@ -52,29 +52,27 @@ class EndUserTerms:
     pool: int
 
 
-_terms: dict[str, tuple[float, EndUserTerms]] = {}
+_terms: TtlCache[str, EndUserTerms] = TtlCache(END_USER_TERMS_TTL_S, 10_000)
 
 
 def end_user_terms(customer_id: str) -> EndUserTerms | None:
     """None when the user is unknown or deactivated. Cached a few seconds: a QPS change or a
     deactivation elsewhere takes effect within that time (at once in the instance that made it)."""
     hit = _terms.get(customer_id)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
+    if hit is not None:
+        return hit
     user = builder_users.get(customer_id)
     if user is None or user.get("status") != "active" or not user.get("builder_id"):
         return None
     builder = accounts.get_account(str(user["builder_id"])) or {}
     terms = EndUserTerms(str(user["builder_id"]), int(user.get("qps_limit") or 1), str(builder.get("tier", "free")),
                          int(builder.get("qps_pool", builder_users.DEFAULT_POOL)))
-    if len(_terms) > 10_000:
-        _terms.clear()
-    _terms[customer_id] = (time.monotonic() + END_USER_TERMS_TTL_S, terms)
+    _terms.put(customer_id, terms)
     return terms
 
 
 def forget_end_user(customer_id: str) -> None:
-    _terms.pop(customer_id, None)
+    _terms.pop(customer_id)
 
 
 def _within_pool(wanted: int, pool: int) -> None:
