@@ -24,7 +24,7 @@ import uuid
 from typing import Any
 
 from ..store import stream_connections as store
-from ..store.stream_connections import LEASE_KEY, connection_rows
+from ..store.stream_connections import connection_rows
 from .hub import Hub, Subscription
 from .session import AUTH_TIMEOUT_S, Outbox, dumps
 
@@ -41,10 +41,6 @@ def lease_active(now_ms: int | None = None) -> bool:
     item = store.lease()
     now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
     return bool(item) and int(item.get("until_ms", 0)) > now_ms
-
-
-def _set_row(pk: str, sk: str, expr: str, values: dict[str, Any] | None = None) -> None:
-    store.update_row_if_present(pk, sk, expr, values)  # a connection that went away meanwhile: nothing
 
 
 def _expire(api: Any, connection_id: str) -> None:
@@ -84,8 +80,8 @@ class RemoteConnection:
         # The client's answering `resync` is exempt from the control-message limit.
         ident = sub.book.ident
         asyncio.get_running_loop().run_in_executor(
-            None, _set_row, f"conn#{self.connection_id}", f"sub#{ident.parsec_id}#{ident.outcome.lower()}",
-            "SET owed_resync = :t", {":t": True})
+            None, store.update_row_if_present, f"conn#{self.connection_id}",
+            f"sub#{ident.parsec_id}#{ident.outcome.lower()}", "SET owed_resync = :t", {":t": True})
 
 
 class Pump:
@@ -138,7 +134,7 @@ class Pump:
         self.subs[key] = sub
         self.answered[key] = int(row.get("resync_ms", 0))
         if fresh:
-            await asyncio.to_thread(_set_row, row["pk"], row["sk"], "SET seq = :s", {":s": sub.seq})
+            await asyncio.to_thread(store.update_row_if_present, row["pk"], row["sk"], "SET seq = :s", {":s": sub.seq})
         else:
             conn.resync_required(sub)
             conn.push(f'{{"type":"resync_required","parsec_id":"{book.ident.parsec_id}","outcome":"{book.ident.outcome}"}}', sub)
