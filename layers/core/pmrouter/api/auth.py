@@ -98,16 +98,9 @@ def acting_customer(
     calling builder's active end users (403 otherwise)."""
     if not x_builder_customer_id:
         return principal.customer_id
-    from ..api.errors import Forbidden
-    from ..store import builder_users
+    from ..builders.users import acting_user
 
-    if principal.account_type != "builder":
-        raise Forbidden("X-Builder-Customer-Id requires a builder account")
-    user = builder_users.get(x_builder_customer_id.strip())
-    if user is None or user.get("builder_id") != principal.customer_id:
-        raise Forbidden("X-Builder-Customer-Id: user not found or not owned by this builder")
-    if user.get("status") != "active":
-        raise Forbidden("X-Builder-Customer-Id: this user is deactivated")
+    user = acting_user(principal, x_builder_customer_id.strip())
     qps = int(user.get("qps_limit") or 1)
     _admit_user(response, str(user["customer_id"]), principal.customer_id, limits.tier_of(principal.tier), qps,
                 _pool_size(principal.customer_id), count_month=False)
@@ -124,9 +117,8 @@ def _pool_size(builder_id: str) -> int:
     """The builder's QPS pool (cached a minute: it changes by operator action only)."""
     size = _pools.get(builder_id)
     if size is None:
-        from ..store import builder_users
-        from ..store.accounts import get_account
+        from ..builders.users import pool_size
 
-        size = int((get_account(builder_id) or {}).get("qps_pool", builder_users.DEFAULT_POOL))
+        size = pool_size(builder_id)
         _pools.put(builder_id, size)
     return size

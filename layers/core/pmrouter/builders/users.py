@@ -32,6 +32,19 @@ def owned_user(principal: Principal, customer_id: str) -> dict:
     return user
 
 
+def acting_user(principal: Principal, customer_id: str, named: str = "X-Builder-Customer-Id") -> dict:
+    """The end user a builder acts for (REST's `X-Builder-Customer-Id`, `/ws`'s `builder_customer_id`):
+    only a builder, only one of its own active users."""
+    if principal.account_type != "builder":
+        raise Forbidden(f"{named} requires a builder account")
+    user = builder_users.get(customer_id)
+    if user is None or user.get("builder_id") != principal.customer_id:
+        raise Forbidden(f"{named}: user not found or not owned by this builder")
+    if user.get("status") != "active":
+        raise Forbidden(f"{named}: this user is deactivated")
+    return user
+
+
 def pool_size(builder_id: str) -> int:
     account = accounts.get_account(builder_id) or {}
     return int(account.get("qps_pool", builder_users.DEFAULT_POOL))

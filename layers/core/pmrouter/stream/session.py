@@ -358,14 +358,11 @@ def _problem(exc: PmrouterError) -> str:
 
 
 def _end_user_problem(principal, customer_id: str) -> str | None:
-    """The REST rule of `X-Builder-Customer-Id`: only a builder, only its own active users."""
-    from ..store import builder_users
+    """REST's rule of `X-Builder-Customer-Id`, told as an auth error instead of a 403."""
+    from ..builders.users import acting_user
 
-    if principal.account_type != "builder":
-        return "builder_customer_id requires a builder account"
-    user = builder_users.get(customer_id)
-    if user is None or user.get("builder_id") != principal.customer_id:
-        return "builder_customer_id: user not found or not owned by this builder"
-    if user.get("status") != "active":
-        return "builder_customer_id: this user is deactivated"
+    try:
+        acting_user(principal, customer_id, named="builder_customer_id")
+    except PmrouterError as exc:
+        return exc.message
     return None
