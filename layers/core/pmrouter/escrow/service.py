@@ -113,12 +113,8 @@ def release(escrow_id: str) -> None:
 
 
 def request_refund(order_uid: str) -> None:
-    for item in _by_order(order_uid):
+    for item in store.by_order(order_uid):
         store.set_attribute(item["escrow_id"], "refund_requested", _now())
-
-
-def _by_order(order_uid: str) -> list[dict]:
-    return store.by_order(order_uid)
 
 
 def get(escrow_id: str) -> dict | None:
@@ -127,10 +123,6 @@ def get(escrow_id: str) -> dict | None:
 
 def in_state(state: str) -> list[dict]:
     return store.in_state(state)
-
-
-def held() -> list[dict]:
-    return in_state("held")
 
 
 def shares(fee: int, filled_fraction: Decimal, affiliate_bps: int) -> tuple[int, int, int]:

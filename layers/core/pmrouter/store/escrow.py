@@ -50,13 +50,7 @@ def move(escrow_id: str, to: str, *, expect: dict[str, Any], values: dict[str, A
 
 def put_new(item: dict[str, Any]) -> bool:
     """Write the item unless its `escrow_id` exists; False when it does."""
-    try:
-        _table().put_item(Item=item, ConditionExpression=Attr("escrow_id").not_exists())
-        return True
-    except ClientError as exc:
-        if not _refused(exc):
-            raise
-        return False
+    return dynamo.conditional(_table().put_item, Item=item, ConditionExpression=Attr("escrow_id").not_exists())
 
 
 def put(item: dict[str, Any]) -> None:
