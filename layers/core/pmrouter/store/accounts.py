@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime, timezone
 
 from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
 
 from ..settings import get_settings
 from . import dynamo
@@ -75,10 +74,4 @@ def give_back_hourly_slot(customer_id: str, counter: str) -> None:
 
 def _conditional_update(**kwargs) -> bool:
     """False when the condition did not hold; other failures raise."""
-    try:
-        _table().update_item(**kwargs)
-        return True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
+    return dynamo.conditional(_table().update_item, **kwargs)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
 
 from ..settings import get_settings
 from . import dynamo
@@ -28,13 +27,7 @@ def put_once(customer_id: str, exchange: str, *, fill_id: str, order_id: str, ma
         "fill_id": fill_id, "order_id": order_id, "market_id": market_id, "outcome": outcome, "side": side,
         "price": price, "size": size, "fee": fee, "is_taker": is_taker, "created_at": created_at.isoformat(),
     }
-    try:
-        _table().put_item(Item=item, ConditionExpression=Attr("fill_key").not_exists())
-        return True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return False
+    return dynamo.conditional(_table().put_item, Item=item, ConditionExpression=Attr("fill_key").not_exists())
 
 
 def rotation_cursor() -> str:
